@@ -1,0 +1,129 @@
+// Package httpx builds the one kind of HTTP client rustcache-action uses for every
+// request: go-retryablehttp with bounded attempts, exponential backoff that honours
+// a capped Retry-After, and no logging of URLs (signed URLs carry credentials).
+package httpx
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// Options tune a client. The zero value gives the production defaults.
+type Options struct {
+	// Base is the underlying client (its Transport is used); nil means a fresh
+	// transport with sensible timeouts.
+	Base *http.Client
+	// RetryMax is how many times a request is retried after the first attempt
+	// (default 5).
+	RetryMax int
+	// WaitMin and WaitMax bound the exponential backoff (defaults 500ms and 10s).
+	WaitMin, WaitMax time.Duration
+	// RetryAfterCap caps a server's Retry-After (default 30s), so a hostile or
+	// confused service cannot stall a build for an hour.
+	RetryAfterCap time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.RetryMax == 0 {
+		o.RetryMax = 5
+	}
+	if o.RetryMax < 0 {
+		o.RetryMax = 0
+	}
+	if o.WaitMin == 0 {
+		o.WaitMin = 500 * time.Millisecond
+	}
+	if o.WaitMax == 0 {
+		o.WaitMax = 10 * time.Second
+	}
+	if o.RetryAfterCap == 0 {
+		o.RetryAfterCap = 30 * time.Second
+	}
+	return o
+}
+
+// New returns a retrying client. Requests made through it should carry a context
+// with a deadline; the client itself never waits longer than RetryAfterCap between
+// two attempts.
+func New(o Options) *retryablehttp.Client {
+	o = o.withDefaults()
+	c := retryablehttp.NewClient()
+	if o.Base != nil {
+		c.HTTPClient = o.Base
+	} else {
+		c.HTTPClient = &http.Client{Transport: defaultTransport()}
+	}
+	c.Logger = nil
+	c.RetryMax = o.RetryMax
+	c.RetryWaitMin = o.WaitMin
+	c.RetryWaitMax = o.WaitMax
+	c.Backoff = Backoff(o.RetryAfterCap)
+	c.CheckRetry = CheckRetry
+	// Give the caller the last response instead of a generic "giving up" error,
+	// so status codes (429, 403, 409) stay visible to the protocol code.
+	c.ErrorHandler = retryablehttp.PassthroughErrorHandler
+	return c
+}
+
+// Backoff is exponential backoff between min and max that honours Retry-After on
+// 429 and 503 responses, capped at retryAfterCap.
+func Backoff(retryAfterCap time.Duration) retryablehttp.Backoff {
+	return func(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
+		if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
+			if d, ok := RetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+				if d > retryAfterCap {
+					d = retryAfterCap
+				}
+				return d
+			}
+		}
+		mult := math.Pow(2, float64(attempt)) * float64(min)
+		d := time.Duration(mult)
+		if float64(d) != mult || d > max {
+			d = max
+		}
+		return d
+	}
+}
+
+// RetryAfter parses a Retry-After header value (delay seconds or an HTTP date).
+func RetryAfter(v string, now time.Time) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.Atoi(v); err == nil {
+		if s < 0 {
+			return 0, false
+		}
+		return time.Duration(s) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		d := t.Sub(now)
+		if d < 0 {
+			d = 0
+		}
+		return d, true
+	}
+	return 0, false
+}
+
+// CheckRetry retries connection errors, 429 and 5xx (except 501), and never a
+// cancelled context.
+func CheckRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+}
+
+func defaultTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ResponseHeaderTimeout = 60 * time.Second
+	t.MaxIdleConnsPerHost = 16
+	return t
+}
