@@ -1,0 +1,92 @@
+// Package runenv holds everything a subcommand needs from the world outside it —
+// the environment, standard streams, HTTP transport, clock, platform and process
+// runner — in one value built by main and replaced by fakes in tests. Nothing
+// below main reads os.Getenv, uses http.DefaultClient or calls time.Now directly.
+package runenv
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"time"
+
+	"github.com/sethvargo/go-githubactions"
+)
+
+// Env is the injected outside world.
+type Env struct {
+	// Getenv reads an environment variable ("" when unset).
+	Getenv func(string) string
+	// Stdout receives workflow commands (::warning:: and friends) and logs.
+	Stdout io.Writer
+	// Stderr receives diagnostics of the program itself.
+	Stderr io.Writer
+	// HTTP is the base client whose transport every request uses.
+	HTTP *http.Client
+	// Now is the clock.
+	Now func() time.Time
+	// GOOS and GOARCH describe the platform when RUNNER_OS/RUNNER_ARCH are unset.
+	GOOS, GOARCH string
+	// Command builds a process to run (exec.CommandContext in production).
+	// Its environment is set by the caller from Environ.
+	Command func(ctx context.Context, name string, args ...string) *exec.Cmd
+	// Environ is the full environment, for child processes.
+	Environ func() []string
+}
+
+// FromOS returns the production Env.
+func FromOS() *Env {
+	return &Env{
+		Getenv:  os.Getenv,
+		Stdout:  os.Stdout,
+		Stderr:  os.Stderr,
+		HTTP:    &http.Client{},
+		Now:     time.Now,
+		GOOS:    runtime.GOOS,
+		GOARCH:  runtime.GOARCH,
+		Command: exec.CommandContext,
+		Environ: os.Environ,
+	}
+}
+
+// FromMap returns an Env for tests: variables from m, output to w, the real
+// clock and platform, the given HTTP client (nil: a plain one).
+func FromMap(m map[string]string, w io.Writer, hc *http.Client) *Env {
+	if hc == nil {
+		hc = &http.Client{}
+	}
+	return &Env{
+		Getenv:  func(k string) string { return m[k] },
+		Stdout:  w,
+		Stderr:  w,
+		HTTP:    hc,
+		Now:     time.Now,
+		GOOS:    runtime.GOOS,
+		GOARCH:  runtime.GOARCH,
+		Command: exec.CommandContext,
+		Environ: func() []string {
+			out := make([]string, 0, len(m))
+			for k, v := range m {
+				out = append(out, k+"="+v)
+			}
+			return out
+		},
+	}
+}
+
+// Action returns a go-githubactions client bound to this Env: inputs come from
+// INPUT_* variables, file commands go to GITHUB_ENV/GITHUB_PATH/GITHUB_OUTPUT/
+// GITHUB_STEP_SUMMARY and workflow commands to Stdout.
+func (e *Env) Action() *githubactions.Action {
+	return githubactions.New(githubactions.WithGetenv(e.Getenv), githubactions.WithWriter(e.Stdout))
+}
+
+// LookupEnv reports a variable's value and whether it is set to something
+// non-empty (GitHub Actions cannot tell unset from empty either).
+func (e *Env) LookupEnv(k string) (string, bool) {
+	v := e.Getenv(k)
+	return v, v != ""
+}
