@@ -5,8 +5,10 @@
 package testkit
 
 import (
+	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"testing"
 )
 
@@ -31,4 +33,15 @@ func Missing(t testing.TB, why string) {
 		t.Fatalf("prerequisite missing under CI: %s", why)
 	}
 	t.Skipf("prerequisite missing: %s (install it as .ci/run does)", why)
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }

@@ -1,0 +1,114 @@
+// Package state is the small JSON file under the action's root that carries facts
+// from one step to the next: setup records the installed sccache and the layout,
+// restore records what it restored, save reads both for the upload decision and
+// the job report. The file lives under the root (not in GITHUB_STATE) so cross
+// containers and later steps see it at the same path.
+package state
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// FileName is the state file's name inside the root.
+const FileName = "state.json"
+
+// State is everything one step hands to the next.
+type State struct {
+	// Setup.
+	SccacheVersion  string   `json:"sccache_version,omitempty"`
+	SccacheTarget   string   `json:"sccache_target,omitempty"`
+	SccachePath     string   `json:"sccache_path,omitempty"`
+	ContainerTarget string   `json:"container_target,omitempty"`
+	Platform        string   `json:"platform,omitempty"`
+	CacheDir        string   `json:"cache_dir,omitempty"`
+	CacheSize       int64    `json:"cache_size,omitempty"`
+	ServerPort      int      `json:"server_port,omitempty"`
+	ContainerPort   int      `json:"container_port,omitempty"`
+	Cross           []string `json:"cross_configs,omitempty"`
+	SetupSeconds    float64  `json:"setup_seconds,omitempty"`
+	Downloaded      bool     `json:"downloaded,omitempty"`
+
+	// Restore.
+	Restore *Restore `json:"restore,omitempty"`
+}
+
+// Restore records the outcome of the restore step.
+type Restore struct {
+	PrimaryKey   string    `json:"primary_key"`
+	RestoreKeys  []string  `json:"restore_keys,omitempty"`
+	KeyPrefix    string    `json:"key_prefix"`
+	Version      string    `json:"version"`
+	MatchedKey   string    `json:"matched_key,omitempty"`
+	Exact        bool      `json:"exact"`
+	Bytes        int64     `json:"bytes"`
+	Files        int       `json:"files"`
+	Seconds      float64   `json:"seconds"`
+	Protocol     string    `json:"protocol,omitempty"`
+	Skipped      string    `json:"skipped,omitempty"` // why restore did not run
+	Warning      string    `json:"warning,omitempty"` // a cache fault, already annotated
+	At           time.Time `json:"at"`
+	SnapshotFile string    `json:"snapshot_file,omitempty"`
+}
+
+// Path is the state file's path under root.
+func Path(root string) string { return filepath.Join(root, FileName) }
+
+// Load reads the state under root; a missing file gives an empty State.
+func Load(root string) (*State, error) {
+	b, err := os.ReadFile(Path(root))
+	if errors.Is(err, fs.ErrNotExist) {
+		return &State{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read state: %w", err)
+	}
+	var s State
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("parse state %q: %w", Path(root), err)
+	}
+	return &s, nil
+}
+
+// Save writes the state under root atomically.
+func Save(root string, s *State) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode state: %w", err)
+	}
+	return WriteFileAtomic(Path(root), append(b, '\n'), 0o666)
+}
+
+// WriteFileAtomic writes data to a temporary file beside path, syncs it and
+// renames it over path, so readers see the old or the new content, never a part.
+func WriteFileAtomic(path string, data []byte, mode fs.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %q: %w", path, err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("write %q: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync %q: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close %q: %w", path, err)
+	}
+	if err := os.Chmod(tmp, mode); err != nil {
+		return fmt.Errorf("chmod %q: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("rename into %q: %w", path, err)
+	}
+	return nil
+}
