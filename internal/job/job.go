@@ -1,0 +1,192 @@
+// Package job holds what the restore and save steps share: locating the root
+// and its state, computing the cache keys, connecting to the cache service,
+// and turning cache faults into warnings (or failures, when the user asked for
+// fail-on-cache-error).
+package job
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/org/rustcache-action/internal/cachekey"
+	"github.com/org/rustcache-action/internal/cacheservice"
+	"github.com/org/rustcache-action/internal/httpx"
+	"github.com/org/rustcache-action/internal/inputs"
+	"github.com/org/rustcache-action/internal/runenv"
+	"github.com/org/rustcache-action/internal/sccache"
+	"github.com/org/rustcache-action/internal/state"
+)
+
+// Compression is the compression name in the cache version, as the official
+// client names zstd archives written without long-distance matching.
+const Compression = "zstd-without-long"
+
+// SnapshotFile is the name, under the root, of the cache snapshot restore
+// takes for save.
+const SnapshotFile = "snapshot.txt"
+
+// Job is one restore or save step.
+type Job struct {
+	Env         *runenv.Env
+	Root        string
+	State       *state.State
+	FailOnError bool
+	Mode        cacheservice.Mode
+	Warnings    []string
+}
+
+// Open reads the common inputs (cache-root, fail-on-cache-error) and the state
+// setup left. A missing setup is reported as an error that says what to do.
+func Open(e *runenv.Env, r *inputs.Reader) (*Job, error) {
+	root := r.String("cache-root", "")
+	if root == "" {
+		root = e.Getenv("RUSTCACHE_ROOT")
+	}
+	if root == "" {
+		base := e.Getenv("RUNNER_TEMP")
+		if base == "" {
+			base = os.TempDir()
+		}
+		root = filepath.Join(base, "rustcache")
+	}
+	j := &Job{Env: e, Root: root, FailOnError: r.Bool("fail-on-cache-error", false), Mode: cacheservice.ModeFromEnv(e.Getenv)}
+	st, err := state.Load(root)
+	if err != nil {
+		return nil, err
+	}
+	j.State = st
+	return j, nil
+}
+
+// SetupDone reports whether setup ran for this root.
+func (j *Job) SetupDone() bool { return j.State.SccachePath != "" && j.State.CacheDir != "" }
+
+// Workspace is the base that archive names are relative to.
+func (j *Job) Workspace() string {
+	if ws := j.Env.Getenv("GITHUB_WORKSPACE"); ws != "" {
+		return ws
+	}
+	wd, _ := os.Getwd()
+	return wd
+}
+
+// Version is the cache version of the sccache directory.
+func (j *Job) Version() string {
+	return cacheservice.Version([]string{j.State.CacheDir}, Compression, strings.HasPrefix(j.State.Platform, "Windows"))
+}
+
+// Client connects to the cache service.
+func (j *Job) Client() (cacheservice.Client, error) {
+	return cacheservice.New(cacheservice.Config{Getenv: j.Env.Getenv, HTTP: httpx.New(httpx.Options{Base: j.Env.HTTP})})
+}
+
+// Sccache returns a runner for the installed sccache on this job's port.
+func (j *Job) Sccache() *sccache.Runner {
+	env := append(j.Env.Environ(),
+		"SCCACHE_DIR="+j.State.CacheDir,
+		fmt.Sprintf("SCCACHE_SERVER_PORT=%d", j.State.ServerPort))
+	return &sccache.Runner{Path: j.State.SccachePath, Env: env, Command: j.Env.Command}
+}
+
+// Fault handles a cache fault: a warning annotation (and nil), or the error
+// itself when fail-on-cache-error is set.
+func (j *Job) Fault(what string, err error) error {
+	msg := fmt.Sprintf("%s: %v", what, err)
+	j.Warnings = append(j.Warnings, msg)
+	if j.FailOnError {
+		return fmt.Errorf("%s (fail-on-cache-error is set)", msg)
+	}
+	fmt.Fprintf(j.Env.Stdout, "::warning title=rustcache-action::%s\n", escape(msg+" — the build goes on without the cache"))
+	return nil
+}
+
+// Notice prints a notice annotation.
+func (j *Job) Notice(format string, args ...any) {
+	fmt.Fprintf(j.Env.Stdout, "::notice title=rustcache-action::%s\n", escape(fmt.Sprintf(format, args...)))
+}
+
+// Unavailable says once, clearly, why the cache is not persisted.
+func (j *Job) Unavailable(err error) error {
+	if errors.Is(err, cacheservice.ErrUnavailable) {
+		return j.Fault("cache persistence is off", fmt.Errorf("no cache service credentials reach this step (ACTIONS_RESULTS_URL / ACTIONS_CACHE_URL are unset); sccache still runs with a local cache; see the README section \"Runtime credentials\""))
+	}
+	return j.Fault("cache service", err)
+}
+
+func escape(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+// KeyInputs are the inputs the keys depend on.
+type KeyInputs struct {
+	UserKey     string
+	Targets     []string
+	WorkingDirs []string
+}
+
+// ReadKeyInputs reads key, targets and working-directory.
+func ReadKeyInputs(e *runenv.Env, r *inputs.Reader) KeyInputs {
+	k := KeyInputs{
+		UserKey:     r.Key("key", 200),
+		Targets:     r.Lines("targets", nil, true),
+		WorkingDirs: r.Lines("working-directory", []string{"."}, false),
+	}
+	for i, d := range k.WorkingDirs {
+		if !filepath.IsAbs(d) {
+			if ws := e.Getenv("GITHUB_WORKSPACE"); ws != "" {
+				d = filepath.Join(ws, d)
+			}
+		}
+		k.WorkingDirs[i] = d
+	}
+	return k
+}
+
+// Keys computes this job's cache keys.
+func (j *Job) Keys(ctx context.Context, ki KeyInputs) (cachekey.Keys, error) {
+	var locks [][]byte
+	for _, d := range ki.WorkingDirs {
+		if b, err := os.ReadFile(filepath.Join(d, "Cargo.lock")); err == nil {
+			locks = append(locks, b)
+		}
+	}
+	return cachekey.Compute(cachekey.Parts{
+		OS:             j.Env.Getenv("RUNNER_OS"),
+		Arch:           j.Env.Getenv("RUNNER_ARCH"),
+		UserKey:        ki.UserKey,
+		RustcVersion:   j.rustcVersion(ctx, ki.WorkingDirs),
+		Targets:        ki.Targets,
+		SccacheVersion: j.State.SccacheVersion,
+		Lockfiles:      locks,
+		RunID:          j.Env.Getenv("GITHUB_RUN_ID"),
+		RunAttempt:     j.Env.Getenv("GITHUB_RUN_ATTEMPT"),
+	})
+}
+
+// rustcVersion runs `rustc -vV` in the first workspace (so rust-toolchain
+// files apply); an unavailable rustc gives "" and a notice.
+func (j *Job) rustcVersion(ctx context.Context, dirs []string) string {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	cmd := j.Env.Command(ctx, "rustc", "-vV")
+	cmd.Env = j.Env.Environ()
+	if len(dirs) > 0 {
+		cmd.Dir = dirs[0]
+	}
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if err := cmd.Run(); err != nil {
+		j.Notice("rustc -vV failed (%v): the cache key does not include the compiler version", err)
+		return ""
+	}
+	return out.String()
+}
+
+// SnapshotPath is where restore leaves the cache snapshot.
+func (j *Job) SnapshotPath() string { return filepath.Join(j.Root, SnapshotFile) }

@@ -1,0 +1,177 @@
+// Package report renders the job summary that the save step writes to
+// GITHUB_STEP_SUMMARY: what sccache was used, what the cache restored, what
+// the builds hit and missed (on the runner and inside cross containers alike),
+// and what was saved.
+package report
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Data is everything the summary shows. Zero values render as "—".
+type Data struct {
+	SccacheVersion string
+	Target         string // host binary target
+	Platform       string
+
+	PrimaryKey    string
+	MatchedKey    string
+	Exact         bool
+	RestoreSkip   string // why restore did not run
+	RestoredBytes int64
+	RestoreSecs   float64
+	Protocol      string
+
+	// Counts from the shared disk cache: every sccache server that used it,
+	// including those inside containers. Distinct cache entries.
+	Hits, Misses int
+	// Host server statistics (sccache --show-stats), when it ran.
+	HostRequests, HostHits, HostMisses, HostNotCacheable int64
+	HostStats                                            bool
+
+	SizeBefore, SizeAfter int64
+	Trimmed               int
+
+	SavedKey   string
+	SavedBytes int64
+	SaveSecs   float64
+	SaveSkip   string // why nothing was uploaded
+	Pruned     int
+	PruneNote  string
+	CacheMode  string
+	Warnings   []string
+}
+
+// HitRate is hits / (hits + misses) in percent, or -1 without compilations.
+func (d *Data) HitRate() float64 {
+	if d.Hits+d.Misses == 0 {
+		return -1
+	}
+	return 100 * float64(d.Hits) / float64(d.Hits+d.Misses)
+}
+
+// Rate formats a hit rate.
+func Rate(r float64) string {
+	if r < 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f %%", r)
+}
+
+// Markdown renders the summary.
+func (d *Data) Markdown() string {
+	var b strings.Builder
+	b.WriteString("### rustcache-action\n\n")
+	fmt.Fprintf(&b, "%s\n\n", d.Headline())
+	b.WriteString("| | |\n|---|---|\n")
+	row := func(k, v string) {
+		if v == "" {
+			v = "—"
+		}
+		fmt.Fprintf(&b, "| %s | %s |\n", k, strings.ReplaceAll(v, "|", `\|`))
+	}
+	row("sccache", strings.TrimSpace(d.SccacheVersion+" "+paren(d.Target)))
+	row("Runner", d.Platform)
+	row("Cache key", code(d.PrimaryKey))
+	row("Restored from", d.restored())
+	if d.RestoredBytes > 0 {
+		row("Restore", fmt.Sprintf("%s in %.1f s", Bytes(d.RestoredBytes), d.RestoreSecs))
+	}
+	row("Compilations (all servers, incl. containers)", fmt.Sprintf("%d", d.Hits+d.Misses))
+	row("Cache hits", fmt.Sprintf("%d", d.Hits))
+	row("Cache misses", fmt.Sprintf("%d", d.Misses))
+	row("Hit rate", Rate(d.HitRate()))
+	if d.HostStats {
+		row("Runner's sccache server", fmt.Sprintf("%d compile requests, %d hits, %d misses, %d not cacheable",
+			d.HostRequests, d.HostHits, d.HostMisses, d.HostNotCacheable))
+	}
+	size := fmt.Sprintf("%s → %s", Bytes(d.SizeBefore), Bytes(d.SizeAfter))
+	if d.Trimmed > 0 {
+		size += fmt.Sprintf(" (%d least recently used entries trimmed)", d.Trimmed)
+	}
+	row("Cache size", size)
+	row("Saved", d.saved())
+	if d.Pruned > 0 || d.PruneNote != "" {
+		row("Pruned", strings.TrimSpace(fmt.Sprintf("%d older entries %s", d.Pruned, d.PruneNote)))
+	}
+	if d.Protocol != "" || d.CacheMode != "" {
+		row("Cache service", strings.TrimSpace(d.Protocol+" "+paren(modeText(d.CacheMode))))
+	}
+	for _, w := range d.Warnings {
+		row("⚠️ Warning", w)
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// Headline is the one-line notice.
+func (d *Data) Headline() string {
+	return fmt.Sprintf("sccache: %d hits, %d misses (%s hit rate); cache %s; %s",
+		d.Hits, d.Misses, Rate(d.HitRate()), strings.ToLower(firstWord(d.restored())), d.saved())
+}
+
+func firstWord(s string) string {
+	if i := strings.IndexAny(s, " "); i > 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func (d *Data) restored() string {
+	switch {
+	case d.RestoreSkip != "":
+		return "skipped (" + d.RestoreSkip + ")"
+	case d.MatchedKey == "":
+		return "miss"
+	case d.Exact:
+		return "exact " + code(d.MatchedKey)
+	default:
+		return "prefix " + code(d.MatchedKey)
+	}
+}
+
+func (d *Data) saved() string {
+	if d.SaveSkip != "" {
+		return "not saved: " + d.SaveSkip
+	}
+	if d.SavedKey == "" {
+		return "not saved"
+	}
+	return fmt.Sprintf("saved %s in %.1f s", Bytes(d.SavedBytes), d.SaveSecs)
+}
+
+func modeText(m string) string {
+	if m == "" {
+		return ""
+	}
+	return "ACTIONS_CACHE_MODE=" + m
+}
+
+func paren(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "(" + s + ")"
+}
+
+func code(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "`" + s + "`"
+}
+
+// Bytes formats a byte count with binary units.
+func Bytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

@@ -1,0 +1,55 @@
+package report
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestMarkdownGolden(t *testing.T) {
+	tests := map[string]Data{
+		"warm": {SccacheVersion: "v0.18.0", Target: "x86_64-unknown-linux-musl", Platform: "Linux/X64",
+			PrimaryKey: "rustcache-v1-linux-x64-abc-def-2-1", MatchedKey: "rustcache-v1-linux-x64-abc-def-1-1",
+			RestoredBytes: 50 << 20, RestoreSecs: 1.25, Protocol: "v2", Hits: 97, Misses: 3,
+			HostStats: true, HostRequests: 120, HostHits: 97, HostMisses: 3, HostNotCacheable: 20,
+			SizeBefore: 50 << 20, SizeAfter: 52 << 20, SavedKey: "k", SavedBytes: 51 << 20, SaveSecs: 2, Pruned: 1},
+		"cold-skip": {SccacheVersion: "v0.18.0", Target: "x86_64-unknown-linux-musl", Platform: "Linux/X64",
+			PrimaryKey: "k|1", RestoreSkip: "ACTIONS_CACHE_MODE=none", SaveSkip: "ACTIONS_CACHE_MODE=none", CacheMode: "none",
+			Warnings: []string{"cache persistence is off: no credentials"}},
+	}
+	for name, d := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := d.Markdown()
+			path := filepath.Join("testdata", name+".md")
+			if *update {
+				os.WriteFile(path, []byte(got), 0o644)
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(string(want), got); diff != "" {
+				t.Errorf("summary (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestHitRateAndBytes(t *testing.T) {
+	if r := (&Data{}).HitRate(); r != -1 || Rate(r) != "—" {
+		t.Errorf("no compilations: %v %q", r, Rate(r))
+	}
+	if r := (&Data{Hits: 19, Misses: 1}).HitRate(); r != 95 {
+		t.Errorf("rate = %v", r)
+	}
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 3 << 30: "3.0 GiB"} {
+		if got := Bytes(n); got != want {
+			t.Errorf("Bytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

@@ -1,0 +1,178 @@
+// Package restore brings the sccache disk cache back from the GitHub Actions
+// cache before the build.
+//
+// It looks the primary key up, then the restore-key prefixes (newest entry
+// first), and streams the entry straight from the service into the archive
+// extractor: no temporary archive file. The extractor writes into a sibling
+// directory and swaps it into place only when the whole archive checked out,
+// so the cache directory is always either what it was or the complete entry.
+// Any fault of the service or the archive is a warning (the build proceeds
+// with an empty cache) unless fail-on-cache-error is set.
+package restore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/org/rustcache-action/internal/archive"
+	"github.com/org/rustcache-action/internal/cacheservice"
+	"github.com/org/rustcache-action/internal/diskcache"
+	"github.com/org/rustcache-action/internal/inputs"
+	"github.com/org/rustcache-action/internal/job"
+	"github.com/org/rustcache-action/internal/report"
+	"github.com/org/rustcache-action/internal/runenv"
+	"github.com/org/rustcache-action/internal/state"
+)
+
+// DefaultTimeout bounds the whole restore (lookup, download, extraction).
+const DefaultTimeout = 10 * time.Minute
+
+// Run performs the restore step.
+func Run(ctx context.Context, e *runenv.Env) error {
+	start := e.Now()
+	r := inputs.NewReader(e.Action().GetInput)
+	j, err := job.Open(e, r)
+	if err != nil {
+		return err
+	}
+	ki := job.ReadKeyInputs(e, r)
+	enabled := r.Bool("restore", true)
+	timeout := time.Duration(r.Int("timeout-minutes", int(DefaultTimeout/time.Minute), 1, 360)) * time.Minute
+	if err := r.Err(); err != nil {
+		return err
+	}
+	if !j.SetupDone() {
+		return fmt.Errorf("no sccache setup found under %q: run the setup step first (uses: org/rustcache-action@v1), or give restore the same cache-root", j.Root)
+	}
+	keys, err := j.Keys(ctx, ki)
+	if err != nil {
+		return err
+	}
+	rs := &state.Restore{PrimaryKey: keys.Primary, RestoreKeys: keys.RestoreKeys, KeyPrefix: keys.Prefix, Version: j.Version(), At: e.Now()}
+	j.State.Restore = rs
+
+	// A server still running on this job's port has the old directory open.
+	_ = j.Sccache().StopServer(ctx)
+
+	switch {
+	case !enabled:
+		rs.Skipped = "restore: false"
+	case !j.Mode.CanRead():
+		rs.Skipped = "ACTIONS_CACHE_MODE=" + string(j.Mode)
+		j.Notice("cache restore skipped: ACTIONS_CACHE_MODE=%s does not allow reading", j.Mode)
+	default:
+		tctx, cancel := context.WithTimeout(ctx, timeout)
+		err = fetch(tctx, j, rs, keys.Primary, keys.RestoreKeys)
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
+	rs.Seconds = e.Now().Sub(start).Seconds()
+	return finish(j, rs)
+}
+
+// fetch looks the entry up and extracts it; faults become warnings.
+func fetch(ctx context.Context, j *job.Job, rs *state.Restore, key string, restoreKeys []string) error {
+	client, err := j.Client()
+	if err != nil {
+		rs.Warning = "no cache service"
+		return j.Unavailable(err)
+	}
+	rs.Protocol = client.Protocol()
+	entry, err := client.Lookup(ctx, key, restoreKeys, rs.Version)
+	if err != nil {
+		rs.Warning = err.Error()
+		return j.Fault("cache lookup failed", err)
+	}
+	if entry == nil {
+		fmt.Fprintf(j.Env.Stdout, "cache miss for %s\n", key)
+		return nil
+	}
+	t0 := j.Env.Now()
+	st, n, err := stream(ctx, client, entry, j.State.CacheDir, j.Workspace(), j.State.CacheSize)
+	if err != nil {
+		rs.Warning = err.Error()
+		what := "cache restore failed"
+		if errors.Is(err, archive.ErrUnsafe) || errors.Is(err, archive.ErrCorrupt) {
+			what = "cache entry " + entry.Key + " rejected"
+		}
+		return j.Fault(what, err)
+	}
+	rs.MatchedKey, rs.Exact = entry.Key, entry.Exact
+	rs.Bytes, rs.Files = n, st.Files
+	fmt.Fprintf(j.Env.Stdout, "restored %s: %d files, %s downloaded in %.1fs\n", entry.Key, st.Files, report.Bytes(n), j.Env.Now().Sub(t0).Seconds())
+	return nil
+}
+
+// stream downloads the entry into the extractor through a pipe.
+func stream(ctx context.Context, c cacheservice.Client, entry *cacheservice.Entry, dir, workspace string, cacheSize int64) (archive.Stats, int64, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pr, pw := io.Pipe()
+	type dl struct {
+		n   int64
+		err error
+	}
+	done := make(chan dl, 1)
+	go func() {
+		n, err := c.Download(ctx, entry, pw)
+		pw.CloseWithError(err)
+		done <- dl{n, err}
+	}()
+	maxBytes := int64(0)
+	if cacheSize > 0 {
+		// A cache holds at most cache-size bytes; leave room for a limit
+		// lowered since the entry was saved, but refuse a bomb.
+		maxBytes = 4*cacheSize + 1<<30
+	}
+	st, xerr := archive.Extract(ctx, pr, dir, workspace, archive.ExtractOptions{MaxBytes: maxBytes})
+	// Unblock the downloader whatever happened; a complete archive needs none
+	// of the bytes that may follow.
+	pr.CloseWithError(errors.New("extraction finished"))
+	cancel()
+	d := <-done
+	switch {
+	case xerr == nil:
+		// The archive was complete and verified (zstd checksum, tar end).
+		return st, d.n, nil
+	case d.err != nil && !errors.Is(d.err, context.Canceled):
+		// The download failed first; the extractor only saw the stream end.
+		return st, d.n, fmt.Errorf("download %s: %w", entry.Key, d.err)
+	default:
+		return st, d.n, fmt.Errorf("extract %s: %w", entry.Key, xerr)
+	}
+}
+
+// finish takes the snapshot save compares against, records the state and
+// writes the outputs.
+func finish(j *job.Job, rs *state.Restore) error {
+	snap, err := diskcache.Take(j.State.CacheDir)
+	if err != nil {
+		return j.Fault("scan the restored cache", err)
+	}
+	if err := os.MkdirAll(j.State.CacheDir, 0o755); err != nil {
+		return fmt.Errorf("create cache dir: %w", err)
+	}
+	if err := snap.SaveFile(j.SnapshotPath()); err != nil {
+		return j.Fault("record the cache snapshot", err)
+	}
+	rs.SnapshotFile = j.SnapshotPath()
+	if err := state.Save(j.Root, j.State); err != nil {
+		return fmt.Errorf("record restore state: %w", err)
+	}
+	var cmds runenv.Commands
+	cmds.SetOutput("cache-hit", strconv.FormatBool(rs.Exact))
+	cmds.SetOutput("cache-matched-key", rs.MatchedKey)
+	cmds.SetOutput("cache-primary-key", rs.PrimaryKey)
+	if err := cmds.Commit(j.Env); err != nil {
+		return err
+	}
+	return nil
+}
+

@@ -1,0 +1,254 @@
+// Package save stores the sccache disk cache after the build and writes the
+// job report.
+//
+// In order: stop the runner's sccache server (it flushes its pending writes),
+// collect its statistics, compare the cache directory with the snapshot
+// restore took — which counts the hits and misses of every sccache server that
+// used the directory, including those inside cross containers — skip the
+// upload when no entry was added or removed, trim the directory to cache-size
+// by least recent use, stream it as tar+zstd straight into the cache service
+// under a new key, prune superseded entries, and write the summary.
+package save
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/org/rustcache-action/internal/archive"
+	"github.com/org/rustcache-action/internal/cacheservice"
+	"github.com/org/rustcache-action/internal/diskcache"
+	"github.com/org/rustcache-action/internal/inputs"
+	"github.com/org/rustcache-action/internal/job"
+	"github.com/org/rustcache-action/internal/prune"
+	"github.com/org/rustcache-action/internal/report"
+	"github.com/org/rustcache-action/internal/runenv"
+	"github.com/org/rustcache-action/internal/state"
+)
+
+// DefaultTimeout bounds the upload.
+const DefaultTimeout = 15 * time.Minute
+
+// options are save's inputs.
+type options struct {
+	save    bool
+	keep    int
+	token   string
+	timeout time.Duration
+	ki      job.KeyInputs
+}
+
+// Run performs the save step.
+func Run(ctx context.Context, e *runenv.Env) error {
+	r := inputs.NewReader(e.Action().GetInput)
+	j, err := job.Open(e, r)
+	if err != nil {
+		return err
+	}
+	o := options{
+		save:    r.Bool("save", true) && r.Bool("save-if", true),
+		keep:    r.Int("keep", 1, 0, 100),
+		token:   r.String("github-token", ""),
+		timeout: time.Duration(r.Int("timeout-minutes", int(DefaultTimeout/time.Minute), 1, 360)) * time.Minute,
+		ki:      job.ReadKeyInputs(e, r),
+	}
+	if err := r.Err(); err != nil {
+		return err
+	}
+	if o.token != "" {
+		fmt.Fprintf(e.Stdout, "::add-mask::%s\n", o.token)
+	}
+	if !j.SetupDone() {
+		return j.Fault("nothing to save", fmt.Errorf("no sccache setup found under %q (did the setup step run with the same cache-root?)", j.Root))
+	}
+	d, err := run(ctx, j, o)
+	if err != nil {
+		return err
+	}
+	return publish(j, d)
+}
+
+func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
+	st := j.State
+	d := &report.Data{SccacheVersion: st.SccacheVersion, Target: st.SccacheTarget, Platform: st.Platform, CacheMode: string(j.Mode)}
+	if !j.Mode.Known() {
+		d.CacheMode = ""
+	}
+
+	// 1. Stop the runner's server: statistics first, then a clean stop that
+	// waits for its cache writes.
+	sc := j.Sccache()
+	if stats, err := sc.Stats(ctx); err == nil {
+		d.HostStats = true
+		d.HostRequests, d.HostHits, d.HostMisses, d.HostNotCacheable = stats.CompileRequests, stats.Hits, stats.Misses, stats.NotCacheable
+	} else {
+		j.Notice("sccache statistics unavailable: %v", err)
+	}
+	if err := sc.StopServer(ctx); err != nil {
+		j.Notice("stopping sccache: %v", err)
+	}
+
+	// 2. Account for every server's work from the shared directory.
+	after, err := diskcache.Take(st.CacheDir)
+	if err != nil {
+		return d, j.Fault("scan the cache", err)
+	}
+	before := diskcache.Snapshot{}
+	rs := st.Restore
+	if rs != nil {
+		d.PrimaryKey, d.MatchedKey, d.Exact = rs.PrimaryKey, rs.MatchedKey, rs.Exact
+		d.RestoredBytes, d.RestoreSecs, d.RestoreSkip, d.Protocol = rs.Bytes, rs.Seconds, rs.Skipped, rs.Protocol
+		if rs.Warning != "" {
+			d.Warnings = append(d.Warnings, "restore: "+rs.Warning)
+		}
+		if b, err := diskcache.LoadFile(j.SnapshotPath()); err == nil {
+			before = b
+		}
+	}
+	diff := diskcache.Compare(before, after)
+	d.Hits, d.Misses = diff.Hits, diff.Misses
+	d.SizeBefore, d.SizeAfter = before.Bytes(), after.Bytes()
+
+	// 3. Decide whether to upload.
+	switch {
+	case !o.save:
+		d.SaveSkip = "save is disabled for this run"
+	case !j.Mode.CanWrite():
+		d.SaveSkip = "ACTIONS_CACHE_MODE=" + string(j.Mode) + " does not allow writing"
+	case len(after) == 0:
+		d.SaveSkip = "the cache is empty"
+	case rs != nil && rs.MatchedKey != "" && !diff.ContentChanged():
+		d.SaveSkip = "nothing changed since restore"
+	}
+	if d.SaveSkip != "" {
+		fmt.Fprintf(j.Env.Stdout, "upload skipped: %s\n", d.SaveSkip)
+		return d, nil
+	}
+
+	// 4. Trim, upload, prune.
+	removed, _, err := diskcache.Trim(st.CacheDir, after, st.CacheSize)
+	if err != nil {
+		return d, j.Fault("trim the cache", err)
+	}
+	d.Trimmed, d.SizeAfter = removed, after.Bytes()
+
+	key := ""
+	version := j.Version()
+	if rs != nil {
+		key = rs.PrimaryKey
+	} else {
+		keys, err := j.Keys(ctx, o.ki)
+		if err != nil {
+			return d, err
+		}
+		key = keys.Primary
+		d.PrimaryKey = key
+		rs = &state.Restore{KeyPrefix: keys.Prefix}
+	}
+	client, err := j.Client()
+	if err != nil {
+		d.SaveSkip = "no cache service"
+		return d, j.Unavailable(err)
+	}
+	d.Protocol = client.Protocol()
+	uctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	t0 := j.Env.Now()
+	n, err := upload(uctx, client, key, version, st.CacheDir, j.Workspace())
+	switch {
+	case errors.Is(err, cacheservice.ErrAlreadyExists):
+		d.SaveSkip = "another job saved " + key + " first"
+		j.Notice("cache entry %s already exists: another job saved it first", key)
+		return d, nil
+	case err != nil:
+		d.SaveSkip = "upload failed"
+		return d, j.Fault("cache save failed", err)
+	}
+	d.SavedKey, d.SavedBytes, d.SaveSecs = key, n, j.Env.Now().Sub(t0).Seconds()
+	fmt.Fprintf(j.Env.Stdout, "saved %s: %s in %.1fs\n", key, report.Bytes(n), d.SaveSecs)
+
+	pruneOld(ctx, j, o, rs.KeyPrefix, d)
+	return d, nil
+}
+
+// upload streams the archive into the service through a pipe.
+func upload(ctx context.Context, c cacheservice.Client, key, version, dir, workspace string) (int64, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pr, pw := io.Pipe()
+	werr := make(chan error, 1)
+	go func() {
+		_, err := archive.Write(ctx, pw, dir, workspace, archive.WriteOptions{Skip: diskcache.Skip})
+		pw.CloseWithError(err)
+		werr <- err
+	}()
+	n, err := c.Save(ctx, key, version, pr)
+	pr.CloseWithError(errors.New("upload finished"))
+	cancel()
+	if aerr := <-werr; aerr != nil && err == nil {
+		return n, fmt.Errorf("archive %q: %w", dir, aerr)
+	}
+	if err != nil {
+		return n, fmt.Errorf("upload %s: %w", key, err)
+	}
+	return n, nil
+}
+
+func pruneOld(ctx context.Context, j *job.Job, o options, prefix string, d *report.Data) {
+	e := j.Env
+	if o.token == "" || prefix == "" || e.Getenv("GITHUB_REPOSITORY") == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	n, err := prune.Run(ctx, prune.Request{
+		APIURL: e.Getenv("GITHUB_API_URL"), Repo: e.Getenv("GITHUB_REPOSITORY"), Ref: e.Getenv("GITHUB_REF"),
+		Prefix: prefix, Keep: o.keep, Token: o.token, HTTP: e.HTTP,
+	})
+	d.Pruned = n
+	if err != nil {
+		d.PruneNote = "(pruning stopped: " + err.Error() + ")"
+		j.Notice("pruning older cache entries: %v", err)
+	}
+}
+
+// publish writes the summary and the outputs.
+func publish(j *job.Job, d *report.Data) error {
+	d.Warnings = append(d.Warnings, j.Warnings...)
+	e := j.Env
+	if e.Getenv("GITHUB_STEP_SUMMARY") != "" {
+		if err := appendSummary(e, d.Markdown()); err != nil {
+			j.Notice("job summary: %v", err)
+		}
+	} else {
+		fmt.Fprint(e.Stdout, d.Markdown())
+	}
+	fmt.Fprintf(e.Stdout, "::notice title=rustcache-action::%s\n", strings.ReplaceAll(d.Headline(), "%", "%25"))
+	var cmds runenv.Commands
+	cmds.SetOutput("hits", strconv.Itoa(d.Hits))
+	cmds.SetOutput("misses", strconv.Itoa(d.Misses))
+	rate := d.HitRate()
+	if rate < 0 {
+		cmds.SetOutput("hit-rate", "")
+	} else {
+		cmds.SetOutput("hit-rate", strconv.FormatFloat(rate, 'f', 1, 64))
+	}
+	cmds.SetOutput("saved", strconv.FormatBool(d.SavedKey != ""))
+	cmds.SetOutput("saved-key", d.SavedKey)
+	cmds.SetOutput("saved-bytes", strconv.FormatInt(d.SavedBytes, 10))
+	return cmds.Commit(e)
+}
+
+func appendSummary(e *runenv.Env, md string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	e.Action().AddStepSummary(md)
+	return nil
+}

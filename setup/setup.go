@@ -1,0 +1,430 @@
+// Package setup installs sccache and configures cargo and cross to use it.
+//
+// It validates every input first, then installs a verified sccache into the
+// runner tool cache and the action's root directory, merges the cross
+// configuration, and only at the end writes GITHUB_ENV, GITHUB_PATH and the
+// step outputs — so a failure changes nothing the rest of the job sees.
+//
+// The root directory (input cache-root) holds everything the action owns:
+//
+//	<root>/bin/sccache   the binary RUSTC_WRAPPER names
+//	<root>/cache/        SCCACHE_DIR, the disk cache restore and save carry
+//	<root>/state.json    facts handed from setup to restore to save
+//
+// cross mounts the root at the same path inside its containers (a volume
+// entry in Cross.toml), so the wrapper, the cache and the state are at
+// identical paths on both sides.
+package setup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/org/rustcache-action/arch"
+	"github.com/org/rustcache-action/internal/crossconf"
+	"github.com/org/rustcache-action/internal/httpx"
+	"github.com/org/rustcache-action/internal/inputs"
+	"github.com/org/rustcache-action/internal/release"
+	"github.com/org/rustcache-action/internal/runenv"
+	"github.com/org/rustcache-action/internal/sccache"
+	"github.com/org/rustcache-action/internal/state"
+)
+
+// RootVar is the variable that names the root directory; cross mounts it as a
+// volume, and tools read it to find the root.
+const RootVar = "RUSTCACHE_ROOT"
+
+// ConfigError is a misconfiguration: the step fails and nothing was changed.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// Options are setup's validated inputs.
+type Options struct {
+	Version       string // "latest" or a release tag
+	Target        string // release target override
+	DownloadBase  string
+	Root          string
+	CacheSizeText string
+	CacheSize     int64
+	WorkingDirs   []string
+	Cross         string // auto, true, false
+	Direct        bool
+	Incremental   bool
+	Pipelining    bool
+	Token         string
+	overridden    map[string]bool // env values given explicitly as inputs
+}
+
+// ParseOptions reads and validates every setup input.
+func ParseOptions(e *runenv.Env) (*Options, error) {
+	a := e.Action()
+	r := inputs.NewReader(a.GetInput)
+	o := &Options{overridden: map[string]bool{}}
+	o.Version = r.Version("sccache-version", release.DefaultVersion())
+	o.Target = r.String("sccache-target", "")
+	r.Check(o.Target == "" || arch.ValidTarget(o.Target), "sccache-target", o.Target,
+		"expected one of "+strings.Join(arch.Targets(), ", "))
+	o.DownloadBase = r.String("sccache-url", "")
+	r.Check(o.DownloadBase == "" || strings.HasPrefix(o.DownloadBase, "https://") || strings.HasPrefix(o.DownloadBase, "http://"),
+		"sccache-url", o.DownloadBase, "expected an http(s) URL of a directory holding <version>/<asset>")
+	o.Root = r.String("cache-root", defaultRoot(e))
+	r.Check(filepath.IsAbs(o.Root), "cache-root", o.Root, "expected an absolute path")
+	o.CacheSizeText, o.CacheSize = r.Size("cache-size", "2G")
+	o.overridden["cache-size"] = strings.TrimSpace(a.GetInput("cache-size")) != ""
+	o.WorkingDirs = r.Lines("working-directory", []string{"."}, false)
+	o.Cross = r.OneOf("cross", "auto", "auto", "true", "false")
+	for _, b := range []struct {
+		name string
+		dst  *bool
+		def  bool
+	}{{"sccache-direct", &o.Direct, true}, {"cargo-incremental", &o.Incremental, false}, {"cargo-build-pipelining", &o.Pipelining, false}} {
+		*b.dst = r.Bool(b.name, b.def)
+		o.overridden[b.name] = strings.TrimSpace(a.GetInput(b.name)) != ""
+	}
+	o.Token = r.String("github-token", "")
+	ws := e.Getenv("GITHUB_WORKSPACE")
+	for i, d := range o.WorkingDirs {
+		if !filepath.IsAbs(d) && ws != "" {
+			d = filepath.Join(ws, d)
+		}
+		d, _ = filepath.Abs(d)
+		o.WorkingDirs[i] = d
+		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
+			r.Check(false, "working-directory", d, "expected an existing directory (relative paths start at GITHUB_WORKSPACE)")
+		}
+	}
+	if err := r.Err(); err != nil {
+		return nil, &ConfigError{err}
+	}
+	return o, nil
+}
+
+func defaultRoot(e *runenv.Env) string {
+	base := e.Getenv("RUNNER_TEMP")
+	if base == "" {
+		base = e.Getenv("TMPDIR")
+	}
+	if base == "" {
+		base = os.TempDir()
+	}
+	return filepath.Join(base, "rustcache")
+}
+
+// Result is what setup did, for tests and the report.
+type Result struct {
+	Version, Target, ContainerTarget string
+	SccachePath                      string
+	Env                              map[string]string
+	CrossFiles                       []string
+	Downloaded                       bool
+}
+
+// Run performs the setup step.
+func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
+	start := e.Now()
+	o, err := ParseOptions(e)
+	if err != nil {
+		return nil, err
+	}
+	plat := arch.Detect(e.Getenv, e.GOOS, e.GOARCH)
+	target := o.Target
+	if target == "" {
+		if target, err = arch.Target(plat); err != nil {
+			return nil, &ConfigError{err}
+		}
+	}
+	containerTarget, _ := arch.ContainerTarget(plat)
+
+	if err := prepareRoot(o.Root); err != nil {
+		return nil, &ConfigError{fmt.Errorf("input cache-root: %w", err)}
+	}
+
+	ports := portsFor(o.Root, e.Getenv("SCCACHE_SERVER_PORT"))
+	binDir := filepath.Join(o.Root, "bin")
+	wrapper := filepath.Join(binDir, arch.ExeName(target))
+	cacheDir := filepath.Join(o.Root, "cache")
+
+	// The cross configurations are validated before anything is installed, so
+	// a malformed file stops the step with nothing changed.
+	plans, err := planCross(o, e.Getenv, ports)
+	if err != nil {
+		return nil, err
+	}
+	if len(plans) > 0 && plat.OS != "Linux" {
+		return nil, &ConfigError{fmt.Errorf("input cross: caching builds inside cross containers needs a Linux runner (this one is %s); set cross: false", plat)}
+	}
+
+	in := &release.Installer{
+		HTTP:         httpx.New(httpx.Options{Base: e.HTTP}),
+		ServerURL:    e.Getenv("GITHUB_SERVER_URL"),
+		APIURL:       e.Getenv("GITHUB_API_URL"),
+		DownloadBase: o.DownloadBase,
+		Token:        o.Token,
+		ToolCache:    toolCache(e, o.Root),
+		TempDir:      tempDir(e, o.Root),
+		Now:          e.Now,
+	}
+	version, err := in.ResolveVersion(ctx, o.Version)
+	if err != nil {
+		return nil, &ConfigError{fmt.Errorf("input sccache-version: %w", err)}
+	}
+	res, err := in.Install(ctx, version, target)
+	if err != nil {
+		return nil, &ConfigError{fmt.Errorf("install sccache %s for %s: %w", version, target, err)}
+	}
+	if err := copyExecutable(res.Path, wrapper); err != nil {
+		return nil, &ConfigError{fmt.Errorf("input cache-root: %w", err)}
+	}
+
+	exports := exportsFor(o, e.Getenv, wrapper, cacheDir, ports)
+	// A server left running on this port (an earlier job on a self-hosted
+	// runner, or an earlier setup) has another configuration: stop it, so the
+	// first compile starts one with this job's settings.
+	run := &sccache.Runner{Path: wrapper, Env: childEnv(e, exports), Command: e.Command, Timeout: 20 * time.Second}
+	if err := run.StopServer(ctx); err != nil {
+		fmt.Fprintf(e.Stdout, "::notice::could not stop an earlier sccache server on port %d: %v\n", ports.host, err)
+	}
+
+	var crossFiles []string
+	for _, p := range plans {
+		changed, err := crossconf.Apply(p.loc, p.entries, p.create)
+		if err != nil {
+			return nil, &ConfigError{fmt.Errorf("cross configuration: %w", err)}
+		}
+		verb := "unchanged"
+		if changed {
+			verb = "updated"
+		}
+		fmt.Fprintf(e.Stdout, "cross configuration %s: %s\n", verb, p.loc.Path)
+		crossFiles = append(crossFiles, p.loc.Path)
+	}
+
+	st, err := state.Load(o.Root)
+	if err != nil {
+		st = &state.State{}
+	}
+	st.SccacheVersion, st.SccacheTarget, st.SccachePath = version, target, wrapper
+	st.ContainerTarget, st.Platform = containerTarget, plat.String()
+	st.CacheDir, st.CacheSize = cacheDir, o.CacheSize
+	st.ServerPort, st.ContainerPort = ports.host, ports.container
+	st.Cross, st.Downloaded = crossFiles, res.Downloaded
+	st.SetupSeconds = e.Now().Sub(start).Seconds()
+	st.Restore = nil
+	if err := state.Save(o.Root, st); err != nil {
+		return nil, &ConfigError{fmt.Errorf("input cache-root: %w", err)}
+	}
+
+	var cmds runenv.Commands
+	for k, v := range exports {
+		cmds.SetEnv(k, v)
+	}
+	cmds.AddPath(binDir)
+	cmds.SetOutput("sccache-path", wrapper)
+	cmds.SetOutput("sccache-version", version)
+	cmds.SetOutput("cache-root", o.Root)
+	if err := cmds.Commit(e); err != nil {
+		return nil, err
+	}
+	how := "reused from the tool cache"
+	if res.Downloaded {
+		how = "downloaded and verified"
+	}
+	fmt.Fprintf(e.Stdout, "sccache %s (%s) %s: %s\n", version, target, how, wrapper)
+	return &Result{Version: version, Target: target, ContainerTarget: containerTarget, SccachePath: wrapper,
+		Env: exports, CrossFiles: crossFiles, Downloaded: res.Downloaded}, nil
+}
+
+// prepareRoot creates the root layout and checks it is writable. Directories
+// are world-writable (sticky) so that a container running under another uid
+// can add cache entries.
+func prepareRoot(root string) error {
+	for _, d := range []string{root, filepath.Join(root, "bin"), filepath.Join(root, "cache")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("create %q: %w", d, err)
+		}
+	}
+	probe, err := os.CreateTemp(root, ".probe-*")
+	if err != nil {
+		return fmt.Errorf("%q is not writable: %w", root, err)
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	return nil
+}
+
+func toolCache(e *runenv.Env, root string) string {
+	if tc := e.Getenv("RUNNER_TOOL_CACHE"); tc != "" {
+		return tc
+	}
+	return filepath.Join(root, "toolcache")
+}
+
+func tempDir(e *runenv.Env, root string) string {
+	if t := e.Getenv("RUNNER_TEMP"); t != "" {
+		return t
+	}
+	return root
+}
+
+// ports are the sccache server ports of this job: one for servers on the
+// runner, one for servers inside cross containers. They differ so that a
+// container sharing the host network never reaches the host's server, which
+// cannot see the container's /target paths.
+type ports struct{ host, container int }
+
+// portsFor derives stable ports from the root (so running setup twice gives
+// the same configuration) unless the user chose SCCACHE_SERVER_PORT.
+func portsFor(root, userPort string) ports {
+	h := fnv.New32a()
+	io.WriteString(h, root)
+	p := 20000 + int(h.Sum32()%20000)*2
+	if n, err := strconv.Atoi(userPort); err == nil && n > 0 && n < 65535 {
+		p = n
+	}
+	return ports{host: p, container: p + 1}
+}
+
+// exportsFor computes the environment this job's builds get. An input given
+// explicitly wins; otherwise a value the user already set in the workflow's
+// environment is kept; otherwise the default applies.
+func exportsFor(o *Options, getenv func(string) string, wrapper, cacheDir string, p ports) map[string]string {
+	out := map[string]string{}
+	set := func(k, def, input string) {
+		if input != "" && o.overridden[input] {
+			out[k] = def
+			return
+		}
+		if v := getenv(k); v != "" {
+			out[k] = v
+			return
+		}
+		out[k] = def
+	}
+	set("RUSTC_WRAPPER", wrapper, "")
+	set("SCCACHE_DIR", cacheDir, "")
+	set("SCCACHE_CACHE_SIZE", o.CacheSizeText, "cache-size")
+	set("SCCACHE_DIRECT", strconv.FormatBool(o.Direct), "sccache-direct")
+	set("CARGO_INCREMENTAL", boolDigit(o.Incremental), "cargo-incremental")
+	set("CARGO_BUILD_PIPELINING", strconv.FormatBool(o.Pipelining), "cargo-build-pipelining")
+	out["SCCACHE_SERVER_PORT"] = strconv.Itoa(p.host)
+	out[RootVar] = o.Root
+	return out
+}
+
+func boolDigit(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+func childEnv(e *runenv.Env, exports map[string]string) []string {
+	env := e.Environ()
+	for k, v := range exports {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+// copyExecutable copies src to dst atomically with mode 0755, skipping the
+// copy when dst already has the same size and modification time.
+func copyExecutable(src, dst string) error {
+	si, err := os.Stat(src)
+	if err != nil {
+		return fmt.Errorf("stat %q: %w", src, err)
+	}
+	if di, err := os.Stat(dst); err == nil && di.Size() == si.Size() && di.ModTime().Equal(si.ModTime()) {
+		return nil
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return fmt.Errorf("open %q: %w", src, err)
+	}
+	defer in.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(dst), ".sccache-*")
+	if err != nil {
+		return fmt.Errorf("copy sccache into %q: %w", filepath.Dir(dst), err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := io.Copy(tmp, in); err != nil {
+		tmp.Close()
+		return fmt.Errorf("copy sccache: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("copy sccache: %w", err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o755); err != nil {
+		return fmt.Errorf("copy sccache: %w", err)
+	}
+	if err := os.Chtimes(tmp.Name(), si.ModTime(), si.ModTime()); err != nil {
+		return fmt.Errorf("copy sccache: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), dst); err != nil {
+		return fmt.Errorf("install %q: %w", dst, err)
+	}
+	return nil
+}
+
+// crossPlan is one cross configuration to merge.
+type crossPlan struct {
+	loc     crossconf.Location
+	entries crossconf.Entries
+	create  bool
+}
+
+// CrossEntries are the passthrough and volume entries a cross container needs
+// to use the cache: the wrapper and sccache settings by name, the root as a
+// volume (and by name, because cross 0.2.5 does not set volume variables inside
+// the container), and a literal server port of its own.
+func CrossEntries(containerPort int) crossconf.Entries {
+	return crossconf.Entries{
+		Passthrough: []string{"RUSTC_WRAPPER", "SCCACHE_DIR", "SCCACHE_CACHE_SIZE", "SCCACHE_DIRECT",
+			RootVar, "SCCACHE_SERVER_PORT=" + strconv.Itoa(containerPort)},
+		Volumes: []string{RootVar},
+	}
+}
+
+func planCross(o *Options, getenv func(string) string, p ports) ([]crossPlan, error) {
+	if o.Cross == "false" {
+		return nil, nil
+	}
+	var plans []crossPlan
+	for _, dir := range o.WorkingDirs {
+		loc, err := crossconf.Locate(dir, getenv)
+		if err != nil {
+			return nil, &ConfigError{fmt.Errorf("cross configuration in %q: %w", dir, err)}
+		}
+		if !loc.Exists && o.Cross == "auto" {
+			continue
+		}
+		plan := crossPlan{loc: loc, entries: CrossEntries(p.container), create: !loc.Exists}
+		if loc.Exists {
+			b, err := os.ReadFile(loc.Path)
+			if err != nil {
+				return nil, &ConfigError{fmt.Errorf("read %q: %w", loc.Path, err)}
+			}
+			if _, _, err := crossconf.Merge(b, loc.TablePrefix, plan.entries); err != nil {
+				return nil, &ConfigError{err}
+			}
+		}
+		plans = append(plans, plan)
+	}
+	return plans, nil
+}
+
+// IsConfigError reports whether err is a misconfiguration (as opposed to a
+// fault of a service).
+func IsConfigError(err error) bool {
+	var ce *ConfigError
+	return errors.As(err, &ce)
+}
