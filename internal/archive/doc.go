@@ -1,0 +1,108 @@
+// Package archive streams the sccache disk-cache directory to and from a
+// tar+zstd archive in the format that the official actions/cache client writes
+// and reads on Linux, so entries saved by this action can be restored by
+// actions/cache and the other way round.
+//
+// # What the official client does
+//
+// Facts read from actions/toolkit packages/cache (src/internal/tar.ts,
+// cacheUtils.ts, constants.ts; @actions/cache 6.x, unchanged in this respect
+// since February 2023):
+//
+//   - Saving resolves each path pattern and makes every match relative to
+//     GITHUB_WORKSPACE with path.relative, slash-separated ("." for the
+//     workspace itself). A cache directory outside the workspace therefore
+//     appears as a "../"-prefixed name such as "../../_temp/rustcache/cache".
+//     These names go to a manifest file, and the archive is made with
+//     GNU tar: tar --posix -cf cache.tzst --exclude cache.tzst -P
+//     -C $GITHUB_WORKSPACE --files-from manifest.txt, compressed through
+//     --use-compress-program zstdmt (zstd -T0 on Windows). --posix makes it a
+//     PAX archive; -P keeps the "../" prefixes; tar recurses into the listed
+//     directory, so the directory itself is the first entry ("name/") and
+//     every member follows with the same prefix.
+//   - Restoring runs tar -xf cache.tzst -P -C $GITHUB_WORKSPACE with
+//     --use-compress-program unzstd, so the "../" names land back at the
+//     absolute paths they came from.
+//   - getCompressionMethod returns ZstdWithoutLong whenever "zstd --version"
+//     prints anything (gzip otherwise). The method that adds --long=30 to both
+//     sides (CompressionMethod.Zstd, version component "zstd") still exists in
+//     the source but has not been selected since the February 2023 change that
+//     dropped the zstd version check. Archives are therefore written without
+//     long-distance matching, at zstd's default level 3 (a 2 MiB window for
+//     large inputs), and read by a zstd CLI that accepts windows up to its
+//     default limit of 128 MiB.
+//   - The cache "version" sent to the cache service is the hex SHA-256 of the
+//     path patterns, the compression method name "zstd-without-long", the
+//     marker "windows-only" on Windows without cross-OS archives, and the salt
+//     "1.0", joined by "|". That hash belongs to the cache-service client; it
+//     is repeated here because it pins the compression format: an entry saved
+//     under "zstd-without-long" must decode with a 128 MiB window.
+//
+// # What this package writes
+//
+// [Write] emits the same shape: a PAX tar (archive/tar, tar.FormatPAX) whose
+// first entry is the cache directory itself and whose names are relative to
+// the workspace, slash-separated, directories with a trailing "/". Members
+// follow in sorted order, depth first. Regular files and directories are
+// stored with their permission bits, owner ids (as GNU tar does) and their
+// modification time to the nanosecond (a PAX "mtime" record when the time has
+// a fractional second); sccache trims its cache by file time, so the times
+// matter. Other kinds of file (symbolic links, sockets, ...) are left out and
+// counted in [Stats.Skipped]; an sccache cache has none. The tar stream is
+// compressed by klauspost/compress/zstd as a single frame with a content
+// checksum and an 8 MiB window at most, well inside the 128 MiB that unzstd
+// accepts without --long. Compression runs in parallel blocks
+// (zstd.WithConcurrentBlocks) on up to [WriteOptions.Concurrency] goroutines.
+// No temporary archive file is made: the caller hands an io.Writer that may
+// be an upload.
+//
+// The default level is zstd.SpeedFastest. sccache already stores its entries
+// compressed (zstd inside each entry), so a real cache directory barely
+// shrinks at any level, and the fastest level wins on time; the measurements
+// are in the tests' benchmark (bench_test.go).
+//
+// # What this package reads
+//
+// [Extract] accepts what GNU tar --posix (and other ustar, PAX or GNU tar
+// writers) produce, compressed by any zstd encoder whose window fits
+// [ExtractOptions.MaxWindow] (128 MiB by default, the zstd CLI's own default
+// limit; 1 GiB is needed for the --long=30 archives of the unused "zstd"
+// method). Decoding is synchronous and uses the decoder's low-memory mode.
+// Extraction is atomic for the caller: everything goes into a new sibling
+// directory of the destination (".NAME.tmp-*"), which replaces the destination
+// only after the whole stream decoded, its checksum matched, the tar
+// end-of-archive marker was seen and every entry passed the checks below.
+// On any error the sibling is removed and the destination is left as it was.
+//
+// An entry is accepted only when its name, joined to the workspace, resolves
+// inside the destination directory (or is the directory itself). Rejected
+// with [ErrUnsafe]: absolute names, names that leave the destination, symbolic
+// links of any kind (the cache has none, and refusing them means no entry can
+// ever make a later path resolve elsewhere), hard links whose target is not a
+// regular file already extracted from this archive, character and block
+// devices, FIFOs and any other entry type, and entries that clash with an
+// earlier entry of another kind. Rejected with [ErrTooLarge] (which is also an
+// [ErrUnsafe]): archives whose files add up to more than
+// [ExtractOptions.MaxBytes], whose tar stream runs far past its declared
+// contents (stacked extended headers, trailing junk), or with more than
+// [ExtractOptions.MaxEntries] entries. Damaged data (zstd or checksum errors,
+// truncation, tar header errors, a missing end-of-archive marker) is
+// [ErrCorrupt]. Any other error is an I/O error of the source, the
+// destination file system, or the context.
+//
+// Modes keep their permission bits; set-id and sticky bits are dropped, and
+// directories always keep owner rwx so the cache stays writable and
+// removable. Ownership is not restored (files belong to the extracting user),
+// file contents are not fsynced (a cache may be lost on a crash, it is only a
+// cache), and hard links inside the destination are recreated as links.
+//
+// # Why not mholt/archives
+//
+// mholt/archives wraps the same two libraries (archive/tar and
+// klauspost/compress/zstd) behind a format-agnostic interface. This package
+// needs one fixed format, control over every entry before anything touches
+// the disk, the PAX naming of actions/cache, and no extra weight in a binary
+// that must start fast, so it uses archive/tar and klauspost/compress/zstd
+// directly. The tests use mholt/archives' format identification to check that
+// the output is recognised as a .tar.zst stream.
+package archive
