@@ -1,0 +1,199 @@
+// Package actiontest runs the action's steps the way a runner does, against
+// local fakes: it owns a runner-like directory layout (workspace, RUNNER_TEMP,
+// tool cache, workflow command files), a fake GitHub release server and a fake
+// cache service, and runs `setup`, `restore` and `save` through cli.Main with
+// inputs given as INPUT_* variables. Tests read back GITHUB_ENV, GITHUB_PATH,
+// GITHUB_OUTPUT, the job summary and the annotations.
+package actiontest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/org/rustcache-action/internal/cli"
+	"github.com/org/rustcache-action/internal/fakerelease"
+	"github.com/org/rustcache-action/internal/runenv"
+)
+
+// Runner is one emulated runner machine.
+type Runner struct {
+	T         testing.TB
+	Dir       string // everything lives below
+	Workspace string // GITHUB_WORKSPACE
+	Temp      string // RUNNER_TEMP
+	ToolCache string // RUNNER_TOOL_CACHE
+	Release   *fakerelease.Server
+	// Env is the base environment of every step (service URLs, runner facts).
+	Env map[string]string
+	// Version is the sccache-version input given to setup by default.
+	Version string
+}
+
+// New builds a runner with a fake release server.
+func New(t testing.TB) *Runner {
+	t.Helper()
+	dir := t.TempDir()
+	r := &Runner{T: t, Dir: dir, Workspace: filepath.Join(dir, "work"), Temp: filepath.Join(dir, "temp"),
+		ToolCache: filepath.Join(dir, "toolcache"), Release: fakerelease.New(t, fakerelease.Options{}),
+		Version: fakerelease.DefaultVersion}
+	for _, d := range []string{r.Workspace, r.Temp, r.ToolCache} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Env = map[string]string{
+		"GITHUB_WORKSPACE":   r.Workspace,
+		"RUNNER_TEMP":        r.Temp,
+		"RUNNER_TOOL_CACHE":  r.ToolCache,
+		"RUNNER_OS":          "Linux",
+		"RUNNER_ARCH":        "X64",
+		"GITHUB_SERVER_URL":  r.Release.ServerURL(),
+		"GITHUB_API_URL":     r.Release.APIURL(),
+		"GITHUB_RUN_ID":      "1000",
+		"GITHUB_RUN_ATTEMPT": "1",
+		"GITHUB_REPOSITORY":  "octo/app",
+		"GITHUB_REF":         "refs/heads/main",
+		"PATH":               os.Getenv("PATH"),
+		"HOME":               os.Getenv("HOME"),
+	}
+	if v := os.Getenv("CARGO_HOME"); v != "" {
+		r.Env["CARGO_HOME"] = v
+	}
+	if v := os.Getenv("RUSTUP_HOME"); v != "" {
+		r.Env["RUSTUP_HOME"] = v
+	}
+	return r
+}
+
+// With merges variables into the base environment.
+func (r *Runner) With(m map[string]string) *Runner {
+	for k, v := range m {
+		r.Env[k] = v
+	}
+	return r
+}
+
+// Step is the outcome of one step.
+type Step struct {
+	Code    int
+	Stdout  string
+	Env     map[string]string // what the step wrote to GITHUB_ENV
+	Path    []string          // what it wrote to GITHUB_PATH
+	Outputs map[string]string
+	Summary string
+}
+
+// Annotations returns the lines of stdout that are workflow commands of kind
+// ("error", "warning", "notice").
+func (s *Step) Annotations(kind string) []string {
+	var out []string
+	for _, l := range strings.Split(s.Stdout, "\n") {
+		if strings.HasPrefix(l, "::"+kind+" ") || strings.HasPrefix(l, "::"+kind+"::") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// Run runs one subcommand with inputs. Variables exported by earlier steps
+// (the job environment) are in jobEnv, which Run updates like a runner does.
+func (r *Runner) Run(cmd string, inputs map[string]string, jobEnv map[string]string) *Step {
+	r.T.Helper()
+	files := map[string]string{}
+	env := map[string]string{}
+	for k, v := range r.Env {
+		env[k] = v
+	}
+	for k, v := range jobEnv {
+		env[k] = v
+	}
+	for _, f := range []string{"GITHUB_ENV", "GITHUB_PATH", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"} {
+		p := filepath.Join(r.Dir, "cmdfiles", cmd+"-"+strings.ToLower(f))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, nil, 0o644)
+		files[f], env[f] = p, p
+	}
+	for k, v := range inputs {
+		env["INPUT_"+strings.ToUpper(k)] = v
+	}
+	var out bytes.Buffer
+	e := runenv.FromMap(env, &out, nil)
+	code := cli.Main(context.Background(), []string{"rustcache-action", cmd}, e)
+	s := &Step{Code: code, Stdout: out.String(), Env: ParseKV(read(files["GITHUB_ENV"])),
+		Outputs: ParseKV(read(files["GITHUB_OUTPUT"])), Summary: read(files["GITHUB_STEP_SUMMARY"])}
+	for _, l := range strings.Split(read(files["GITHUB_PATH"]), "\n") {
+		if l != "" {
+			s.Path = append(s.Path, l)
+		}
+	}
+	if jobEnv != nil {
+		for k, v := range s.Env {
+			jobEnv[k] = v
+		}
+	}
+	return s
+}
+
+func read(p string) string {
+	b, _ := os.ReadFile(p)
+	return string(b)
+}
+
+// ParseKV parses a GITHUB_ENV / GITHUB_OUTPUT file: `k=v` lines and
+// `k<<DELIM` heredocs.
+func ParseKV(s string) map[string]string {
+	out := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		line := sc.Text()
+		if k, delim, ok := strings.Cut(line, "<<"); ok && !strings.Contains(k, "=") {
+			var val []string
+			for sc.Scan() && sc.Text() != delim {
+				val = append(val, sc.Text())
+			}
+			out[k] = strings.Join(val, "\n")
+			continue
+		}
+		if k, v, ok := strings.Cut(line, "="); ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// Cargo runs cargo in dir with the job environment, as a `run:` step would.
+func (r *Runner) Cargo(dir string, jobEnv map[string]string, args ...string) (string, error) {
+	r.T.Helper()
+	cmd := exec.Command("cargo", args...)
+	cmd.Dir = dir
+	cmd.Env = os.Environ()
+	for k, v := range r.Env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	for k, v := range jobEnv {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// Fresh empties the workspace, RUNNER_TEMP and the tool cache, as a new
+// hosted runner would have them: same paths, nothing left from earlier jobs.
+func (r *Runner) Fresh() *Runner {
+	r.T.Helper()
+	for _, d := range []string{r.Workspace, r.Temp, r.ToolCache} {
+		if err := os.RemoveAll(d); err != nil {
+			r.T.Fatal(err)
+		}
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			r.T.Fatal(err)
+		}
+	}
+	return r
+}
