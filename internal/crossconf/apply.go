@@ -103,60 +103,102 @@ func writeAtomic(path string, content []byte, perm fs.FileMode) (err error) {
 }
 
 // Ensure makes cross see the entries for the workspace in dir whichever
-// source wins in the cross version at hand, and returns the files it
-// changed. cross merges its sources table by table with arrays replaced
-// whole, and v0.2.5 and main disagree on which source wins (see the package
-// doc), so for each of build.env.passthrough and build.env.volumes:
+// cross release reads it, and returns the files it changed. cross merges its
+// sources table by table with arrays replaced whole, and v0.2.5 and main read
+// different sources with different precedence (see the package doc), so for
+// each of build.env.passthrough and build.env.volumes:
 //   - every source that defines the array gets the missing items;
-//   - when no source defines it, it is created in the standalone file if that
-//     exists, else in every Cargo.toml cross table, else (only when create is
-//     true) in a new Cross.toml at the path Locate reports.
+//   - for each of v0.2.5 (standalone file over [package.metadata.cross]) and
+//     main ([workspace.metadata.cross], else [package.metadata.cross], over
+//     the standalone file) that would find no such array, it is created where
+//     that release reads it without hiding an array the user defined
+//     elsewhere: the standalone file, else the Cargo.toml table that release
+//     reads, else (only when create is true) a new Cross.toml at the path
+//     Locate reports.
 //
 // Existing target env arrays are extended in every source. All sources are
 // checked before anything is written, so a malformed file leaves every file
-// untouched.
+// untouched. With only [workspace.metadata.cross] and create false, cross
+// v0.2.5 (which ignores that table) gets nothing.
 func Ensure(dir string, getenv func(string) string, e Entries, create bool) (changed []string, err error) {
 	srcs, err := Sources(dir, getenv)
 	if err != nil {
 		return nil, err
 	}
-	if len(srcs) == 0 {
-		loc, err := Locate(dir, getenv)
+	type source struct {
+		loc  Location
+		defs createMode // arrays the source defines
+		make createMode // arrays to create in it
+	}
+	var standalone, workspace, pkg *source
+	var all []*source
+	for _, l := range srcs {
+		s := &source{loc: l}
+		content, _, err := readConfig(l.Path)
 		if err != nil {
 			return nil, err
 		}
-		ok, err := Apply(loc, e, create)
-		if ok {
-			changed = append(changed, loc.Path)
+		if s.defs, err = defines(content, l.TablePrefix); err != nil {
+			return nil, withPath(err, l.Path)
 		}
-		return changed, err
+		switch {
+		case l.Kind == CrossToml:
+			standalone = s
+		case l.TablePrefix == WorkspaceMetadata:
+			workspace = s
+		default:
+			pkg = s
+		}
+		all = append(all, s)
 	}
-	defs := make([]createMode, len(srcs))
-	var anyDef createMode
-	for i, s := range srcs {
-		content, _, err := readConfig(s.Path)
-		if err != nil {
-			return nil, err
-		}
-		if defs[i], err = defines(content, s.TablePrefix); err != nil {
-			return nil, withPath(err, s.Path)
-		}
-		anyDef.passthrough = anyDef.passthrough || defs[i].passthrough
-		anyDef.volumes = anyDef.volumes || defs[i].volumes
+	// A Cross.toml that does not exist yet: the last resort, when create.
+	fresh := &source{loc: Location{Path: configPath(dir, getenv), Kind: CrossToml}}
+	if standalone == nil && create {
+		all = append([]*source{fresh}, all...)
 	}
-	standalone := srcs[0].Kind == CrossToml
-	for i, s := range srcs {
-		owner := s.Kind == CrossToml || !standalone
-		mode := createMode{
-			passthrough: defs[i].passthrough || (!anyDef.passthrough && owner),
-			volumes:     defs[i].volumes || (!anyDef.volumes && owner),
+	meta := workspace // what cross main reads from Cargo.toml
+	if meta == nil {
+		meta = pkg
+	}
+	for _, k := range []struct {
+		def func(*source) bool
+		set func(*source)
+	}{
+		{func(s *source) bool { return s != nil && s.defs.passthrough }, func(s *source) { s.make.passthrough = true }},
+		{func(s *source) bool { return s != nil && s.defs.volumes }, func(s *source) { s.make.volumes = true }},
+	} {
+		// cross v0.2.5: the standalone file wins over the package table.
+		if !k.def(standalone) && !k.def(pkg) {
+			switch {
+			case standalone != nil:
+				k.set(standalone)
+			case pkg != nil:
+				k.set(pkg)
+			default:
+				k.set(fresh)
+			}
 		}
-		ok, err := apply(s, e, mode, false)
+		// cross main: the metadata table wins over the standalone file. An
+		// array created in the standalone file would hide a package-table
+		// array from v0.2.5.
+		if !k.def(standalone) && !k.def(meta) {
+			switch {
+			case standalone != nil && !k.def(pkg):
+				k.set(standalone)
+			case meta != nil:
+				k.set(meta)
+			default:
+				k.set(fresh)
+			}
+		}
+	}
+	for _, s := range all {
+		ok, err := apply(s.loc, e, s.make, !s.loc.Exists)
 		if err != nil {
 			return changed, err
 		}
-		if ok && !contains(changed, s.Path) {
-			changed = append(changed, s.Path)
+		if ok && !contains(changed, s.loc.Path) {
+			changed = append(changed, s.loc.Path)
 		}
 	}
 	return changed, nil

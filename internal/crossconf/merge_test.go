@@ -36,7 +36,6 @@ type goldenCase struct {
 	prefix          string
 	entries         Entries
 	crlf, noFinalNL bool
-	input           []byte
 }
 
 func parseArgs(t *testing.T, args []byte) goldenCase {
