@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -140,11 +141,14 @@ func (in *Installer) Install(ctx context.Context, version, target string) (Resul
 	return res, nil
 }
 
+// defaultClient serves Installers without an HTTP client of their own.
+var defaultClient = sync.OnceValue(func() *retryablehttp.Client { return httpx.New(httpx.Options{}) })
+
 func (in *Installer) client() *retryablehttp.Client {
-	if in.HTTP == nil {
-		in.HTTP = httpx.New(httpx.Options{})
+	if in.HTTP != nil {
+		return in.HTTP
 	}
-	return in.HTTP
+	return defaultClient()
 }
 
 func (in *Installer) now() time.Time {

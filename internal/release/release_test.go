@@ -28,6 +28,25 @@ const hostTarget = "x86_64-unknown-linux-musl"
 
 const fakeVersion = fakerelease.DefaultVersion
 
+// smallServer is a fake serving a small stand-in binary: most tests check
+// what happens to the bytes, not that they run, and the race detector makes
+// compressing the real 5 MB binary for every target slow.
+func smallServer(t testing.TB, opts fakerelease.Options) *fakerelease.Server {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "sccache")
+	data := make([]byte, 300<<10)
+	x := uint32(1)
+	for i := range data {
+		x = x*1664525 + 1013904223
+		data[i] = byte(x >> 24)
+	}
+	if err := os.WriteFile(p, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	opts.Binary = p
+	return fakerelease.New(t, opts)
+}
+
 func newInstaller(t testing.TB, s *fakerelease.Server) *Installer {
 	t.Helper()
 	return &Installer{
@@ -137,7 +156,7 @@ func TestInstallRunsVersion(t *testing.T) {
 }
 
 func TestInstallEveryTarget(t *testing.T) {
-	s := fakerelease.New(t, fakerelease.Options{})
+	s := smallServer(t, fakerelease.Options{})
 	in := newInstaller(t, s)
 	for _, target := range arch.Targets() {
 		t.Run(target, func(t *testing.T) {
@@ -168,7 +187,7 @@ func TestInstallEveryTarget(t *testing.T) {
 }
 
 func TestReuseMakesNoRequests(t *testing.T) {
-	s := fakerelease.New(t, fakerelease.Options{})
+	s := smallServer(t, fakerelease.Options{})
 	in := newInstaller(t, s)
 	first, err := in.Install(ctx(t), fakeVersion, hostTarget)
 	if err != nil {
@@ -214,7 +233,7 @@ func TestReuseReplacesDamagedEntries(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := fakerelease.New(t, fakerelease.Options{})
+			s := smallServer(t, fakerelease.Options{})
 			in := newInstaller(t, s)
 			first, err := in.Install(ctx(t), fakeVersion, hostTarget)
 			if err != nil {
@@ -254,7 +273,7 @@ func TestChecksumMismatchInstallsNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := fakerelease.New(t, fakerelease.Options{})
+			s := smallServer(t, fakerelease.Options{})
 			s.Fail(tt.file, tt.fault, -1)
 			in := newInstaller(t, s)
 			_, err := in.Install(ctx(t), fakeVersion, hostTarget)
@@ -278,7 +297,7 @@ func TestChecksumMismatchInstallsNothing(t *testing.T) {
 // TestPinnedDigestRejectsOtherBytes: for the pinned default version the
 // built-in digest decides, not the .sha256 file served next to the archive.
 func TestPinnedDigestRejectsOtherBytes(t *testing.T) {
-	s := fakerelease.New(t, fakerelease.Options{Versions: []string{DefaultVersion()}})
+	s := smallServer(t, fakerelease.Options{Versions: []string{DefaultVersion()}})
 	in := newInstaller(t, s)
 	for _, target := range []string{hostTarget, "x86_64-pc-windows-msvc"} {
 		_, err := in.Install(ctx(t), DefaultVersion(), target)
@@ -292,7 +311,13 @@ func TestPinnedDigestRejectsOtherBytes(t *testing.T) {
 		if ce.Got != s.Digest(DefaultVersion(), AssetName(DefaultVersion(), target)) {
 			t.Errorf("%s: Got = %s, not the served archive's digest", target, ce.Got)
 		}
-		if n := s.Count(AssetName(DefaultVersion(), target) + ".sha256"); n != 0 {
+		asset := AssetName(DefaultVersion(), target)
+		msg := "checksum mismatch for sccache release asset " + asset + " downloaded from " + s.DownloadBase() + "/" + DefaultVersion() + "/" + asset +
+			": sha256 is " + ce.Got + ", expected " + pinned[target] + " (the digest built into rustcache-action for sccache " + DefaultVersion() + "); nothing was installed"
+		if err.Error() != msg {
+			t.Errorf("message:\n got %s\nwant %s", err, msg)
+		}
+		if n := s.Count(asset + ".sha256"); n != 0 {
 			t.Errorf("%s: the published checksum was fetched %d times; the pinned digest needs none", target, n)
 		}
 	}
@@ -302,7 +327,7 @@ func TestPinnedDigestRejectsOtherBytes(t *testing.T) {
 }
 
 func TestNotFound(t *testing.T) {
-	s := fakerelease.New(t, fakerelease.Options{})
+	s := smallServer(t, fakerelease.Options{})
 	in := newInstaller(t, s)
 
 	_, err := in.Install(ctx(t), "v9.9.9", hostTarget)
@@ -332,7 +357,7 @@ func TestTruncatedDownload(t *testing.T) {
 	asset := AssetName(fakeVersion, hostTarget)
 
 	t.Run("once", func(t *testing.T) {
-		s := fakerelease.New(t, fakerelease.Options{})
+		s := smallServer(t, fakerelease.Options{})
 		s.Fail(asset, fakerelease.Truncated, 1)
 		in := newInstaller(t, s)
 		res, err := in.Install(ctx(t), fakeVersion, hostTarget)
@@ -347,7 +372,7 @@ func TestTruncatedDownload(t *testing.T) {
 		}
 	})
 	t.Run("always", func(t *testing.T) {
-		s := fakerelease.New(t, fakerelease.Options{})
+		s := smallServer(t, fakerelease.Options{})
 		s.Fail(asset, fakerelease.Truncated, -1)
 		in := newInstaller(t, s)
 		_, err := in.Install(ctx(t), fakeVersion, hostTarget)
@@ -370,7 +395,7 @@ func TestServerErrors(t *testing.T) {
 	asset := AssetName(fakeVersion, hostTarget)
 
 	t.Run("500 then success", func(t *testing.T) {
-		s := fakerelease.New(t, fakerelease.Options{})
+		s := smallServer(t, fakerelease.Options{})
 		s.Fail(asset, fakerelease.ServerError, 2)
 		in := newInstaller(t, s)
 		if _, err := in.Install(ctx(t), fakeVersion, hostTarget); err != nil {
@@ -381,7 +406,7 @@ func TestServerErrors(t *testing.T) {
 		}
 	})
 	t.Run("500 always", func(t *testing.T) {
-		s := fakerelease.New(t, fakerelease.Options{})
+		s := smallServer(t, fakerelease.Options{})
 		s.Fail(asset, fakerelease.ServerError, -1)
 		in := newInstaller(t, s)
 		_, err := in.Install(ctx(t), fakeVersion, hostTarget)
@@ -396,7 +421,7 @@ func TestServerErrors(t *testing.T) {
 }
 
 func TestDownloadBase(t *testing.T) {
-	s := fakerelease.New(t, fakerelease.Options{})
+	s := smallServer(t, fakerelease.Options{})
 	in := newInstaller(t, s)
 	in.ServerURL = "http://127.0.0.1:1" // never used when DownloadBase is set
 	in.DownloadBase = s.DownloadBase() + "/"
@@ -414,7 +439,7 @@ func TestDownloadBase(t *testing.T) {
 }
 
 func TestArchiveWithOddEntryInstallsNothing(t *testing.T) {
-	s := fakerelease.New(t, fakerelease.Options{})
+	s := smallServer(t, fakerelease.Options{})
 	asset := AssetName(fakeVersion, hostTarget)
 	entries := fakerelease.ReleaseEntries(fakeVersion, hostTarget, s.Binary())
 	entries = append(entries, fakerelease.Entry{Name: "../escape", Body: []byte("x"), Mode: 0o644})
@@ -430,7 +455,7 @@ func TestArchiveWithOddEntryInstallsNothing(t *testing.T) {
 }
 
 func TestConcurrentInstalls(t *testing.T) {
-	s := fakerelease.New(t, fakerelease.Options{})
+	s := smallServer(t, fakerelease.Options{})
 	in := newInstaller(t, s)
 	var wg sync.WaitGroup
 	results := make([]Result, 4)

@@ -53,7 +53,7 @@ func TestNormalizeVersion(t *testing.T) {
 }
 
 func TestResolveVersion(t *testing.T) {
-	s := fakerelease.New(t, fakerelease.Options{Versions: []string{"v0.3.0", "v0.7.1"}})
+	s := smallServer(t, fakerelease.Options{Versions: []string{"v0.3.0", "v0.7.1"}})
 	in := newInstaller(t, s)
 	in.Token = "secret-token"
 	tests := []struct {
@@ -137,7 +137,7 @@ func TestResolveLatestErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := fakerelease.New(t, tt.opts)
+			s := smallServer(t, tt.opts)
 			if tt.fault != 0 {
 				s.Fail(fakerelease.LatestName, tt.fault, tt.times)
 			}
@@ -154,7 +154,7 @@ func TestResolveLatestErrors(t *testing.T) {
 	}
 
 	t.Run("500 then success", func(t *testing.T) {
-		s := fakerelease.New(t, fakerelease.Options{})
+		s := smallServer(t, fakerelease.Options{})
 		s.Fail(fakerelease.LatestName, fakerelease.ServerError, 1)
 		in := newInstaller(t, s)
 		got, err := in.ResolveVersion(ctx(t), "latest")
