@@ -107,15 +107,21 @@ func (d *Data) Markdown() string {
 
 // Headline is the one-line notice.
 func (d *Data) Headline() string {
-	return fmt.Sprintf("sccache: %d hits, %d misses (%s hit rate); cache %s; %s",
-		d.Hits, d.Misses, Rate(d.HitRate()), strings.ToLower(firstWord(d.restored())), d.saved())
+	return fmt.Sprintf("sccache: %d hits, %d misses (%s hit rate) · restore: %s · %s",
+		d.Hits, d.Misses, Rate(d.HitRate()), d.restoreKind(), d.saved())
 }
 
-func firstWord(s string) string {
-	if i := strings.IndexAny(s, " "); i > 0 {
-		return s[:i]
+func (d *Data) restoreKind() string {
+	switch {
+	case d.RestoreSkip != "":
+		return "skipped"
+	case d.MatchedKey == "":
+		return "miss"
+	case d.Exact:
+		return "exact match"
+	default:
+		return "prefix match"
 	}
-	return s
 }
 
 func (d *Data) restored() string {
@@ -138,7 +144,7 @@ func (d *Data) saved() string {
 	if d.SavedKey == "" {
 		return "not saved"
 	}
-	return fmt.Sprintf("saved %s in %.1f s", Bytes(d.SavedBytes), d.SaveSecs)
+	return fmt.Sprintf("uploaded %s in %.1f s", Bytes(d.SavedBytes), d.SaveSecs)
 }
 
 func modeText(m string) string {

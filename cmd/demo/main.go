@@ -1,0 +1,85 @@
+// Command demo runs the action's main job locally: a real Rust workspace
+// (regex, serde_json, serde derive, clap derive, from Debian's crate registry)
+// is built through the action's setup, restore and save steps twice — a cold
+// job, then a warm job on a fresh runner — against a local fake release
+// server and a local cache service, and the job summaries and times are
+// printed.
+//
+//	go run ./cmd/demo
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/org/rustcache-action/internal/actiontest"
+	"github.com/org/rustcache-action/internal/fakecache"
+	"github.com/org/rustcache-action/internal/workload"
+)
+
+func main() {
+	keep := flag.Bool("keep", false, "keep the demo's directory")
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "rustcache-demo-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	tb := actiontest.NewStandalone(dir)
+	defer func() {
+		tb.Close()
+		if !*keep {
+			os.RemoveAll(dir)
+		} else {
+			fmt.Println("kept", dir)
+		}
+	}()
+
+	svc := fakecache.NewV1(tb)
+	r := actiontest.New(tb).With(svc.Env())
+	fmt.Printf("fake GitHub releases at %s, cache service (v1) at %s\n\n", r.Release.ServerURL(), svc.URL)
+
+	var times []time.Duration
+	for i, name := range []string{"cold", "warm"} {
+		r.Fresh()
+		r.Env["GITHUB_RUN_ID"] = fmt.Sprint(100 + i)
+		// The same workspace path in both jobs, as on hosted runners: the
+		// paths of workspace crates are part of sccache's hash.
+		tmp, err := workload.Prepare(r.Workspace)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		ws := filepath.Join(r.Workspace, "app")
+		if err := os.Rename(tmp, ws); err != nil {
+			tb.Fatal(err)
+		}
+		in := map[string]string{"sccache-version": r.Version, "working-directory": ws}
+		jobEnv := map[string]string{}
+		fmt.Printf("=== %s job ===\n", name)
+		start := time.Now()
+		for _, step := range []string{"setup", "restore"} {
+			s := r.Run(step, in, jobEnv)
+			fmt.Print(s.Stdout)
+			if s.Code != 0 {
+				tb.Fatalf("%s failed", step)
+			}
+		}
+		b0 := time.Now()
+		if out, err := r.Cargo(ws, jobEnv, "build", "--release", "-q"); err != nil {
+			tb.Fatalf("cargo build: %v\n%s", err, out)
+		}
+		build := time.Since(b0)
+		s := r.Run("save", map[string]string{"working-directory": ws}, jobEnv)
+		if s.Code != 0 {
+			tb.Fatalf("save failed:\n%s", s.Stdout)
+		}
+		total := time.Since(start)
+		times = append(times, total)
+		fmt.Print(s.Summary)
+		fmt.Printf("%s job: cargo build %.1fs, whole job (setup+restore+build+save) %.1fs\n\n", name, build.Seconds(), total.Seconds())
+	}
+	fmt.Printf("warm/cold job time: %.2f\n", times[1].Seconds()/times[0].Seconds())
+}
