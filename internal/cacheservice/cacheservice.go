@@ -126,7 +126,7 @@ type Entry struct {
 	// do not report it on lookup, and Download fills it in.
 	Size int64
 
-	location string                                // download URL
+	location string                                    // download URL
 	refresh  func(ctx context.Context) (string, error) // asks the service for a fresh download URL
 }
 

@@ -39,8 +39,10 @@ func (h *httpClient) do(ctx context.Context, r request) (*http.Response, error) 
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", r.op, err)
 	}
+	// An empty body goes as no body: PUT/POST/PATCH then carry
+	// "Content-Length: 0", which Azure insists on.
 	var body any
-	if r.body != nil {
+	if len(r.body) > 0 {
 		body = r.body
 	}
 	req, err := retryablehttp.NewRequestWithContext(ctx, r.method, r.url, body)
