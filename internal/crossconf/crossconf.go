@@ -24,9 +24,11 @@
 //     extends every target `env` array that already exists (passthrough too,
 //     because cross marks the summing for removal in 0.3.0), and never creates
 //     target tables.
-//   - Items are NAME or NAME=value; cross splits at the first '='. A volume
-//     NAME=path mounts path; a bare NAME mounts the host value of $NAME, and the
-//     path must exist when cross starts (it is canonicalized).
+//   - Items are NAME or NAME=value; cross splits at the first '=' and
+//     refuses CROSS_RUNNER. A volume NAME=path mounts path; a bare NAME mounts
+//     the host value of $NAME (skipped when unset), and that path must exist
+//     when cross starts (it is canonicalized). v0.2.5 does not set NAME inside
+//     the container (main does), so volume names belong in passthrough too.
 //   - Sources are merged table by table and an array from the winning source
 //     replaces the other sources' array whole (v0.2.5: Cross.toml wins over
 //     [package.metadata.cross]; main: Cargo.toml metadata wins over Cross.toml).

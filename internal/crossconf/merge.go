@@ -35,9 +35,23 @@ func Merge(content []byte, prefix string, e Entries) ([]byte, bool, error) {
 // createMode says which build.env arrays may be created when missing.
 type createMode struct{ passthrough, volumes bool }
 
+// bom is the UTF-8 byte order mark some Windows editors put first; TOML
+// parsers differ on it, so it is set aside and kept.
+var bom = []byte("\xEF\xBB\xBF")
+
 func merge(content []byte, prefix string, e Entries, mode createMode) ([]byte, bool, error) {
 	if err := e.validate(); err != nil {
 		return nil, false, err
+	}
+	if bytes.HasPrefix(content, bom) {
+		out, changed, err := merge(content[len(bom):], prefix, e, mode)
+		if err != nil {
+			return nil, false, err
+		}
+		if !changed {
+			return content, false, nil
+		}
+		return append(bytes.Clone(bom), out...), true, nil
 	}
 	pre := splitPrefix(prefix)
 	ix, err := check(content, pre)
@@ -86,6 +100,7 @@ func check(content []byte, pre []string) (*index, error) {
 // defines reports which build.env arrays the configuration under prefix in
 // content defines.
 func defines(content []byte, prefix string) (createMode, error) {
+	content = bytes.TrimPrefix(content, bom)
 	pre := splitPrefix(prefix)
 	ix, err := check(content, pre)
 	if err != nil {

@@ -25,7 +25,7 @@ var defaultEntries = Entries{
 // goldenCase is one testdata/merge/*.txtar file:
 //
 //	-- args --        optional lines "key: value" (prefix, passthrough,
-//	                  volumes, crlf, no-final-newline, replaceable)
+//	                  volumes, crlf, bom, no-final-newline, replaceable)
 //	-- input.toml --  the document before the merge
 //	-- want.toml --   the expected document (or)
 //	-- error --       the expected error message
@@ -36,6 +36,7 @@ type goldenCase struct {
 	prefix          string
 	entries         Entries
 	crlf, noFinalNL bool
+	bom             bool
 }
 
 func parseArgs(t *testing.T, args []byte) goldenCase {
@@ -60,6 +61,8 @@ func parseArgs(t *testing.T, args []byte) goldenCase {
 			gc.entries.Volumes = strings.Fields(v)
 		case "crlf":
 			gc.crlf = v == "true"
+		case "bom":
+			gc.bom = v == "true"
 		case "no-final-newline":
 			gc.noFinalNL = v == "true"
 		case "replaceable":
@@ -103,6 +106,9 @@ func TestMergeGolden(t *testing.T) {
 			if gc.crlf {
 				input = bytes.ReplaceAll(input, []byte("\n"), []byte("\r\n"))
 			}
+			if gc.bom {
+				input = append(bytes.Clone(bom), input...)
+			}
 
 			out, changed, err := Merge(input, gc.prefix, gc.entries)
 
@@ -138,6 +144,12 @@ func TestMergeGolden(t *testing.T) {
 				}
 				got = bytes.ReplaceAll(out, []byte("\r\n"), []byte("\n"))
 			}
+			if gc.bom {
+				if !bytes.HasPrefix(got, bom) {
+					t.Errorf("byte order mark lost: %q", got)
+				}
+				got = bytes.TrimPrefix(got, bom)
+			}
 			if *update {
 				setSection(ar, "want.toml", got)
 				writeArchive(t, file, ar)
@@ -157,7 +169,7 @@ func TestMergeGolden(t *testing.T) {
 			if gc.entries.Replaceable == nil && !isSubsequence(input, out) {
 				t.Errorf("the merge deleted or altered input bytes")
 			}
-			checkEffective(t, out, gc.prefix, gc.entries)
+			checkEffective(t, bytes.TrimPrefix(out, bom), gc.prefix, gc.entries)
 		})
 	}
 }

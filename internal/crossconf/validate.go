@@ -1,6 +1,7 @@
 package crossconf
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"sort"
@@ -14,6 +15,7 @@ import (
 // keys and table redefinitions become a *ParseError with line and column.
 func decode(content []byte) (map[string]any, error) {
 	var tree map[string]any
+	content = bytes.TrimPrefix(content, bom)
 	if err := toml.Unmarshal(content, &tree); err != nil {
 		var de *toml.DecodeError
 		if errors.As(err, &de) {
