@@ -128,9 +128,14 @@ func ExeName(target string) string {
 	return "sccache"
 }
 
-// AssetName is the release asset that holds sccache version for target.
+// AssetName is the release asset that holds sccache version for target: a
+// .zip for Windows targets (whose published digests are for the zips), a
+// .tar.gz for the others.
 func AssetName(version, target string) string {
-	return "sccache-" + version + "-" + target + ".tar.gz"
+	if IsWindows(target) {
+		return ArchiveDir(version, target) + ".zip"
+	}
+	return ArchiveDir(version, target) + ".tar.gz"
 }
 
 // ArchiveDir is the directory inside the release archive that holds the binary.

@@ -20,8 +20,8 @@ func TestTargetEveryPlatform(t *testing.T) {
 		{"Linux", "X86", "i686-unknown-linux-musl", "sccache-v0.10.0-i686-unknown-linux-musl.tar.gz", "sccache", "i686-unknown-linux-musl"},
 		{"macOS", "X64", "x86_64-apple-darwin", "sccache-v0.10.0-x86_64-apple-darwin.tar.gz", "sccache", "x86_64-unknown-linux-musl"},
 		{"macOS", "ARM64", "aarch64-apple-darwin", "sccache-v0.10.0-aarch64-apple-darwin.tar.gz", "sccache", "aarch64-unknown-linux-musl"},
-		{"Windows", "X64", "x86_64-pc-windows-msvc", "sccache-v0.10.0-x86_64-pc-windows-msvc.tar.gz", "sccache.exe", "x86_64-unknown-linux-musl"},
-		{"Windows", "ARM64", "aarch64-pc-windows-msvc", "sccache-v0.10.0-aarch64-pc-windows-msvc.tar.gz", "sccache.exe", "aarch64-unknown-linux-musl"},
+		{"Windows", "X64", "x86_64-pc-windows-msvc", "sccache-v0.10.0-x86_64-pc-windows-msvc.zip", "sccache.exe", "x86_64-unknown-linux-musl"},
+		{"Windows", "ARM64", "aarch64-pc-windows-msvc", "sccache-v0.10.0-aarch64-pc-windows-msvc.zip", "sccache.exe", "aarch64-unknown-linux-musl"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.os+"/"+tc.arch, func(t *testing.T) {

@@ -176,11 +176,11 @@ func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 	}
 	version, err := in.ResolveVersion(ctx, o.Version)
 	if err != nil {
-		return nil, &ConfigError{fmt.Errorf("input sccache-version: %w", err)}
+		return nil, &ConfigError{err}
 	}
 	res, err := in.Install(ctx, version, target)
 	if err != nil {
-		return nil, &ConfigError{fmt.Errorf("install sccache %s for %s: %w", version, target, err)}
+		return nil, &ConfigError{err}
 	}
 	if err := copyExecutable(res.Path, wrapper); err != nil {
 		return nil, &ConfigError{fmt.Errorf("input cache-root: %w", err)}

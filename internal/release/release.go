@@ -90,14 +90,9 @@ type Result struct {
 	Replaced string
 }
 
-// AssetName is the release asset that holds version for target: a .zip for
-// Windows targets, a .tar.gz for the others.
-func AssetName(version, target string) string {
-	if arch.IsWindows(target) {
-		return arch.ArchiveDir(version, target) + ".zip"
-	}
-	return arch.ArchiveDir(version, target) + ".tar.gz"
-}
+// AssetName is the release asset that holds version for target (see
+// arch.AssetName).
+func AssetName(version, target string) string { return arch.AssetName(version, target) }
 
 // AssetURL is where the asset of version for target is downloaded from.
 func (in *Installer) AssetURL(version, target string) string {
