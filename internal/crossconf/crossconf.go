@@ -33,7 +33,8 @@
 //     replaces the other sources' array whole (v0.2.5: Cross.toml wins over
 //     [package.metadata.cross]; main: Cargo.toml metadata wins over Cross.toml).
 //     [Ensure] therefore extends the array in every source that defines it and
-//     creates it in one place only when no source does.
+//     creates it only where a release would otherwise find none, never where
+//     it would hide an array the user wrote in another source.
 //   - CROSS_BUILD_ENV_PASSTHROUGH, CROSS_BUILD_ENV_VOLUMES and
 //     CROSS_TARGET_<TRIPLE>_ENV_VOLUMES replace the file's lists; see
 //     [EnvOverrides].
