@@ -1,0 +1,138 @@
+package setup_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/org/rustcache-action/arch"
+	"github.com/org/rustcache-action/internal/actiontest"
+	"github.com/org/rustcache-action/internal/fakerelease"
+)
+
+func TestSetupExportsAndInstalls(t *testing.T) {
+	r := actiontest.New(t)
+	s := r.Run("setup", map[string]string{"sccache-version": r.Version, "cache-size": "500M"}, nil)
+	if s.Code != 0 {
+		t.Fatalf("setup exit %d\n%s", s.Code, s.Stdout)
+	}
+	root := filepath.Join(r.Temp, "rustcache")
+	port, err := strconv.Atoi(s.Env["SCCACHE_SERVER_PORT"])
+	if err != nil || port < 20000 || port > 60000 {
+		t.Errorf("SCCACHE_SERVER_PORT = %q", s.Env["SCCACHE_SERVER_PORT"])
+	}
+	want := map[string]string{
+		"RUSTC_WRAPPER":          filepath.Join(root, "bin", "sccache"),
+		"SCCACHE_DIR":            filepath.Join(root, "cache"),
+		"SCCACHE_CACHE_SIZE":     "500M",
+		"SCCACHE_DIRECT":         "true",
+		"CARGO_BUILD_PIPELINING": "false",
+		"CARGO_INCREMENTAL":      "0",
+		"SCCACHE_SERVER_PORT":    s.Env["SCCACHE_SERVER_PORT"],
+		"RUSTCACHE_ROOT":         root,
+	}
+	if d := cmp.Diff(want, s.Env); d != "" {
+		t.Errorf("GITHUB_ENV (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{filepath.Join(root, "bin")}, s.Path); d != "" {
+		t.Errorf("GITHUB_PATH (-want +got):\n%s", d)
+	}
+	if s.Outputs["sccache-version"] != r.Version || s.Outputs["sccache-path"] != want["RUSTC_WRAPPER"] || s.Outputs["cache-root"] != root {
+		t.Errorf("outputs = %v", s.Outputs)
+	}
+	out, err := exec.Command(want["RUSTC_WRAPPER"], "--version").CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "sccache ") {
+		t.Errorf("installed sccache --version: %v %q", err, out)
+	}
+	asset := arch.AssetName(r.Version, "x86_64-unknown-linux-musl")
+	if n := r.Release.Count(asset); n != 1 {
+		t.Errorf("downloads = %d, want 1", n)
+	}
+
+	// A second setup (same runner) reuses the tool cache: no download, same
+	// configuration.
+	s2 := r.Run("setup", map[string]string{"sccache-version": r.Version, "cache-size": "500M"}, nil)
+	if s2.Code != 0 {
+		t.Fatalf("second setup exit %d\n%s", s2.Code, s2.Stdout)
+	}
+	if n := r.Release.Count(asset); n != 1 {
+		t.Errorf("downloads after a second setup = %d, want 1 (tool cache reuse)", n)
+	}
+	if d := cmp.Diff(s.Env, s2.Env); d != "" {
+		t.Errorf("second setup exported something else:\n%s", d)
+	}
+}
+
+func TestSetupPrecedence(t *testing.T) {
+	r := actiontest.New(t)
+	r.Env["SCCACHE_DIRECT"] = "false"  // the user's workflow env
+	r.Env["CARGO_INCREMENTAL"] = "1"   // likewise, but the input below wins
+	r.Env["SCCACHE_CACHE_SIZE"] = "7G" // kept: no cache-size input
+	s := r.Run("setup", map[string]string{"sccache-version": r.Version, "cargo-incremental": "false", "cargo-build-pipelining": "true"}, nil)
+	if s.Code != 0 {
+		t.Fatalf("setup exit %d\n%s", s.Code, s.Stdout)
+	}
+	for k, want := range map[string]string{"SCCACHE_DIRECT": "false", "CARGO_INCREMENTAL": "0", "SCCACHE_CACHE_SIZE": "7G", "CARGO_BUILD_PIPELINING": "true"} {
+		if s.Env[k] != want {
+			t.Errorf("%s = %q, want %q", k, s.Env[k], want)
+		}
+	}
+}
+
+// TestSetupFailuresChangeNothing checks that every failing setup leaves
+// GITHUB_ENV, GITHUB_PATH and GITHUB_OUTPUT empty and names the problem.
+func TestSetupFailuresChangeNothing(t *testing.T) {
+	tests := []struct {
+		name   string
+		inputs map[string]string
+		env    map[string]string
+		fault  fakerelease.Fault
+		want   string
+	}{
+		{name: "bad version", inputs: map[string]string{"sccache-version": "1.x"}, want: "input sccache-version"},
+		{name: "bad size", inputs: map[string]string{"cache-size": "2X"}, want: "input cache-size"},
+		{name: "bad bool", inputs: map[string]string{"sccache-direct": "yes"}, want: "input sccache-direct"},
+		{name: "bad cross", inputs: map[string]string{"cross": "maybe"}, want: "input cross"},
+		{name: "bad target", inputs: map[string]string{"sccache-target": "x86_64-unknown-linux-gnu"}, want: "input sccache-target"},
+		{name: "bad url", inputs: map[string]string{"sccache-url": "ftp://x"}, want: "input sccache-url"},
+		{name: "relative root", inputs: map[string]string{"cache-root": "rel/dir"}, want: "input cache-root"},
+		{name: "missing workspace", inputs: map[string]string{"working-directory": "nope"}, want: "input working-directory"},
+		{name: "unknown platform", env: map[string]string{"RUNNER_OS": "FreeBSD"}, want: "RUNNER_OS=\"FreeBSD\""},
+		{name: "checksum mismatch", fault: fakerelease.WrongChecksum, want: "checksum"},
+		{name: "404 asset", fault: fakerelease.NotFound, want: "not found"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := actiontest.New(t).With(tc.env)
+			in := map[string]string{"sccache-version": r.Version}
+			for k, v := range tc.inputs {
+				in[k] = v
+			}
+			if tc.fault != 0 {
+				name := arch.AssetName(r.Version, "x86_64-unknown-linux-musl")
+				if tc.fault == fakerelease.WrongChecksum {
+					name += ".sha256"
+				}
+				r.Release.Fail(name, tc.fault, -1)
+			}
+			s := r.Run("setup", in, nil)
+			if s.Code == 0 {
+				t.Fatalf("setup succeeded:\n%s", s.Stdout)
+			}
+			errs := s.Annotations("error")
+			if len(errs) == 0 || !strings.Contains(strings.ToLower(strings.Join(errs, "\n")), strings.ToLower(tc.want)) {
+				t.Errorf("errors %q do not mention %q\n%s", errs, tc.want, s.Stdout)
+			}
+			if len(s.Env) != 0 || len(s.Path) != 0 || len(s.Outputs) != 0 {
+				t.Errorf("failed setup wrote env %v path %v outputs %v", s.Env, s.Path, s.Outputs)
+			}
+			if _, err := os.Stat(filepath.Join(r.Temp, "rustcache", "bin", "sccache")); err == nil {
+				t.Errorf("failed setup installed sccache into the root")
+			}
+		})
+	}
+}
