@@ -197,16 +197,20 @@ func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 
 	var crossFiles []string
 	for _, p := range plans {
-		changed, err := crossconf.Apply(p.loc, p.entries, p.create)
+		changed, err := crossconf.Ensure(p.dir, e.Getenv, CrossEntries(ports.container), true)
 		if err != nil {
 			return nil, &ConfigError{fmt.Errorf("cross configuration: %w", err)}
 		}
-		verb := "unchanged"
-		if changed {
-			verb = "updated"
+		for _, f := range changed {
+			fmt.Fprintf(e.Stdout, "cross configuration updated: %s\n", f)
 		}
-		fmt.Fprintf(e.Stdout, "cross configuration %s: %s\n", verb, p.loc.Path)
-		crossFiles = append(crossFiles, p.loc.Path)
+		if len(changed) == 0 {
+			fmt.Fprintf(e.Stdout, "cross configuration of %s already up to date\n", p.dir)
+		}
+		crossFiles = append(crossFiles, changed...)
+	}
+	if over := crossconf.EnvOverrides(e.Getenv); len(over) > 0 && len(plans) > 0 {
+		fmt.Fprintf(e.Stdout, "::warning title=rustcache-action::%s set in the environment replace the cross configuration's lists: add RUSTC_WRAPPER, SCCACHE_DIR, SCCACHE_CACHE_SIZE, SCCACHE_DIRECT, %s to them, or builds inside cross containers will not use the cache\n", strings.Join(over, ", "), RootVar)
 	}
 
 	st, err := state.Load(o.Root)
@@ -375,11 +379,10 @@ func copyExecutable(src, dst string) error {
 	return nil
 }
 
-// crossPlan is one cross configuration to merge.
+// crossPlan is one workspace whose cross configuration gets our entries.
 type crossPlan struct {
-	loc     crossconf.Location
-	entries crossconf.Entries
-	create  bool
+	dir    string
+	create bool
 }
 
 // CrossEntries are the passthrough and volume entries a cross container needs
@@ -394,32 +397,54 @@ func CrossEntries(containerPort int) crossconf.Entries {
 	}
 }
 
+// planCross decides which workspaces get cross entries and validates every
+// configuration source they have, before anything is written anywhere.
 func planCross(o *Options, getenv func(string) string, p ports) ([]crossPlan, error) {
 	if o.Cross == "false" {
 		return nil, nil
 	}
 	var plans []crossPlan
 	for _, dir := range o.WorkingDirs {
-		loc, err := crossconf.Locate(dir, getenv)
+		srcs, err := crossconf.Sources(dir, getenv)
 		if err != nil {
 			return nil, &ConfigError{fmt.Errorf("cross configuration in %q: %w", dir, err)}
 		}
-		if !loc.Exists && o.Cross == "auto" {
+		if len(srcs) == 0 && o.Cross == "auto" {
 			continue
 		}
-		plan := crossPlan{loc: loc, entries: CrossEntries(p.container), create: !loc.Exists}
-		if loc.Exists {
+		for _, loc := range srcs {
 			b, err := os.ReadFile(loc.Path)
 			if err != nil {
 				return nil, &ConfigError{fmt.Errorf("read %q: %w", loc.Path, err)}
 			}
-			if _, _, err := crossconf.Merge(b, loc.TablePrefix, plan.entries); err != nil {
-				return nil, &ConfigError{err}
+			if _, _, err := crossconf.Merge(b, loc.TablePrefix, CrossEntries(p.container)); err != nil {
+				return nil, &ConfigError{withPath(err, loc.Path)}
 			}
 		}
-		plans = append(plans, plan)
+		plans = append(plans, crossPlan{dir: dir, create: len(srcs) == 0})
 	}
 	return plans, nil
+}
+
+// withPath makes sure a parse error names its file.
+func withPath(err error, path string) error {
+	var pe *crossconf.ParseError
+	if errors.As(err, &pe) && pe.Path == "" {
+		c := *pe
+		c.Path = path
+		return &c
+	}
+	return err
+}
+
+// FileError returns the file, line and column a configuration error points
+// at, for an annotation that links to it.
+func FileError(err error) (path string, line, col int, ok bool) {
+	var pe *crossconf.ParseError
+	if errors.As(err, &pe) {
+		return pe.Path, pe.Line, pe.Column, true
+	}
+	return "", 0, 0, false
 }
 
 // IsConfigError reports whether err is a misconfiguration (as opposed to a

@@ -58,6 +58,10 @@ func Main(ctx context.Context, args []string, e *runenv.Env) int {
 		return ExitUsage
 	}
 	if err != nil {
+		if path, line, col, ok := setup.FileError(err); ok {
+			fmt.Fprintf(e.Stdout, "::error file=%s,line=%d,col=%d,title=rustcache-action %s::%s\n", path, line, col, args[1], escape(err.Error()))
+			return ExitFailed
+		}
 		// One annotation per line of a joined error, so each bad input is
 		// listed on its own.
 		for _, line := range strings.Split(err.Error(), "\n") {
