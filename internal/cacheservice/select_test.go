@@ -101,6 +101,9 @@ func TestParseContentRange(t *testing.T) {
 		{"bytes 5-5/*", 5, 5, -1, true},
 		{"bytes 0-99/50", 0, 0, 0, false},
 		{"bytes 9-3/100", 0, 0, 0, false},
+		{"bytes 16-15/16", 16, 15, 16, true},
+		{"bytes 0--1/0", 0, -1, 0, true}, // Azurite, empty blob
+		{"bytes 10-9/16", 0, 0, 0, false},
 		{"items 0-1/2", 0, 0, 0, false},
 		{"", 0, 0, 0, false},
 	}

@@ -1,7 +1,6 @@
 package cacheservice
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -64,13 +63,6 @@ func (a rpcAnswer) ok() bool {
 	var b bool
 	_ = json.Unmarshal(a.raw("ok"), &b)
 	return b
-}
-
-// int64 reads an int64 field, which proto3 JSON writes as a string.
-func (a rpcAnswer) int64(name string) int64 {
-	raw := bytes.Trim(a.raw(name), `"`)
-	n, _ := strconv.ParseInt(string(raw), 10, 64)
-	return n
 }
 
 // rpc calls one method. reserving marks CreateCacheEntry, for which 409

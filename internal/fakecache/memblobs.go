@@ -81,6 +81,10 @@ func (m *MemBlobs) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	container := parts[1]
+	if len(container) < 3 || len(container) > 63 {
+		azureError(w, http.StatusBadRequest, "OutOfRangeInput", "The specified resource name length is not within the permissible limits.")
+		return
+	}
 	if len(parts) == 2 {
 		if r.Method == http.MethodPut && q.Get("restype") == "container" {
 			if code := checkSAS(q, "", "c", time.Now()); code != "" {
