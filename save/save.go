@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,9 @@ import (
 	"github.com/org/rustcache-action/internal/runenv"
 	"github.com/org/rustcache-action/internal/state"
 )
+
+// ReportFile is the name, under the root, of a copy of the job summary.
+const ReportFile = "report.md"
 
 // DefaultTimeout bounds the upload.
 const DefaultTimeout = 15 * time.Minute
@@ -220,6 +224,11 @@ func pruneOld(ctx context.Context, j *job.Job, o options, prefix string, d *repo
 func publish(j *job.Job, d *report.Data) error {
 	d.Warnings = append(d.Warnings, j.Warnings...)
 	e := j.Env
+	// A copy under the root, for artifact uploads and for runners without a
+	// job summary.
+	if err := state.WriteFileAtomic(filepath.Join(j.Root, ReportFile), []byte(d.Markdown()), 0o644); err != nil {
+		j.Notice("write %s: %v", ReportFile, err)
+	}
 	if e.Getenv("GITHUB_STEP_SUMMARY") != "" {
 		if err := appendSummary(e, d.Markdown()); err != nil {
 			j.Notice("job summary: %v", err)
