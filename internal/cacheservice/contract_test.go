@@ -151,6 +151,7 @@ func restore(t *testing.T, c cacheservice.Client, key string, restoreKeys ...str
 func TestContract(t *testing.T) {
 	for _, m := range makers() {
 		t.Run(m.name, func(t *testing.T) {
+			t.Parallel() // mostly waiting on Retry-After and delays
 			for _, tc := range contractCases {
 				t.Run(tc.name, func(t *testing.T) {
 					tc.run(t, m.make(t))
