@@ -51,10 +51,10 @@
 // counted in [Stats.Skipped]; an sccache cache has none. The tar stream is
 // compressed by klauspost/compress/zstd as a single frame with a content
 // checksum and an 8 MiB window at most, well inside the 128 MiB that unzstd
-// accepts without --long. Compression runs in parallel blocks
-// (zstd.WithConcurrentBlocks) on up to [WriteOptions.Concurrency] goroutines.
-// No temporary archive file is made: the caller hands an io.Writer that may
-// be an upload.
+// accepts without --long. By default the encoder works on its own goroutine
+// beside the directory walk; [WriteOptions.ParallelBlocks] compresses several
+// blocks at once instead, which only pays for compressible data. No temporary
+// archive file is made: the caller hands an io.Writer that may be an upload.
 //
 // The default level is zstd.SpeedFastest. sccache already stores its entries
 // compressed (zstd inside each entry), so a real cache directory barely

@@ -22,18 +22,27 @@ import (
 // time and buy almost nothing (see bench_test.go for the measurements).
 const DefaultLevel = zstd.SpeedFastest
 
-// maxDefaultConcurrency caps the default number of compressing goroutines:
-// hosted runners have 2 to 4 cores, and the build may still be finishing its
-// own work beside the save.
+// maxDefaultConcurrency caps the default number of encoder goroutines:
+// hosted runners have 2 to 4 cores.
 const maxDefaultConcurrency = 4
 
 // WriteOptions tunes [Write]. The zero value is ready to use.
 type WriteOptions struct {
 	// Level is the zstd compression level; zero means [DefaultLevel].
 	Level zstd.EncoderLevel
-	// Concurrency is the number of goroutines compressing in parallel;
-	// zero means GOMAXPROCS, at most 4. One compresses synchronously.
+	// Concurrency is the number of encoder goroutines; zero means
+	// GOMAXPROCS, at most 4. One compresses synchronously on the calling
+	// goroutine; more lets the encoder compress one block while the walk
+	// reads the next files (without ParallelBlocks the stream uses two
+	// goroutines at most, whatever the number).
 	Concurrency int
+	// ParallelBlocks splits the stream into jobs of four windows that
+	// Concurrency goroutines compress at once (zstd.WithConcurrentBlocks).
+	// It pays off for compressible data at SpeedDefault or better; on an
+	// sccache directory, whose entries are compressed already, it costs
+	// about 1.7 times the CPU for no gain (see bench_test.go), so it is off
+	// by default.
+	ParallelBlocks bool
 	// Skip, when set, is asked about every entry below dir by its
 	// slash-separated path relative to dir ("a/b/file"); returning true
 	// leaves the entry out, and for a directory everything below it.
@@ -71,7 +80,7 @@ func Write(ctx context.Context, w io.Writer, dir, base string, opts WriteOptions
 	enc, err := zstd.NewWriter(out,
 		zstd.WithEncoderLevel(level),
 		zstd.WithEncoderConcurrency(conc),
-		zstd.WithConcurrentBlocks(conc > 1),
+		zstd.WithConcurrentBlocks(opts.ParallelBlocks && conc > 1),
 		zstd.WithEncoderCRC(true),
 	)
 	if err != nil {
