@@ -333,6 +333,9 @@ func (d *downloader) rest(ctx context.Context, offset int64, w io.Writer) (int64
 			return written, statusError(d.op, resp, false)
 		}
 		want := resp.ContentLength
+		if want >= 0 && resp.StatusCode == http.StatusOK {
+			want -= pos // the skipped prefix
+		}
 		n, err := io.Copy(&writerOnly{w}, body)
 		drain(resp)
 		written += n
