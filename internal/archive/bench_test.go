@@ -74,7 +74,7 @@ func makeSccacheLike(dir string, total int64) error {
 	var done int64
 	for done < total {
 		var size int
-		if rng.IntN(10) < 7 {
+		if rng.IntN(10) < 8 {
 			size = 10<<10 + rng.IntN(90<<10)
 		} else {
 			size = 100<<10 + rng.IntN(1948<<10)

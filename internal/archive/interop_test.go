@@ -148,7 +148,7 @@ func TestWriteOutputExtractsWithToolkit(t *testing.T) {
 		opts WriteOptions
 	}{
 		{"default options", WriteOptions{}},
-		{"one goroutine", WriteOptions{Concurrency: 1}},
+		{"parallel blocks", WriteOptions{Concurrency: 2, ParallelBlocks: true}},
 	} {
 		t.Run(level.name, func(t *testing.T) {
 			l := newLayout(t)

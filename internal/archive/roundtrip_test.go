@@ -77,10 +77,10 @@ func TestRoundTrip(t *testing.T) {
 		{name: "cache outside workspace", dir: "temp/cache", base: "work/repo/repo", prefix: "../../../temp/cache/"},
 		{name: "cache is workspace", dir: "ws", base: "ws", prefix: "./"},
 		{name: "cache below workspace", dir: "ws/target/sccache", base: "ws", prefix: "target/sccache/"},
-		{name: "default level, one goroutine", dir: "temp/cache", base: "work/repo/repo", prefix: "../../../temp/cache/",
-			opts: WriteOptions{Level: zstd.SpeedDefault, Concurrency: 1}},
-		{name: "better level, four goroutines", dir: "temp/cache", base: "work/repo/repo", prefix: "../../../temp/cache/",
-			opts: WriteOptions{Level: zstd.SpeedBetterCompression, Concurrency: 4}},
+		{name: "default level, async encoder", dir: "temp/cache", base: "work/repo/repo", prefix: "../../../temp/cache/",
+			opts: WriteOptions{Level: zstd.SpeedDefault, Concurrency: 2}},
+		{name: "better level, parallel blocks", dir: "temp/cache", base: "work/repo/repo", prefix: "../../../temp/cache/",
+			opts: WriteOptions{Level: zstd.SpeedBetterCompression, Concurrency: 4, ParallelBlocks: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
