@@ -195,7 +195,8 @@ func MakePlan(h Host, cfg *Config, a args) (*Plan, error) {
 	// Environment, in cross's -e order (later entries win).
 	var env envList
 	env.set("PATH", imagePath)
-	env.set("HOSTNAME", p.hostname(h))
+	p.Hostname = "crossbox"
+	env.set("HOSTNAME", p.Hostname)
 	env.set("HOME", "/") // docker's HOME for a --user that has no passwd entry
 	for _, v := range cfg.Passthrough(p.Target) {
 		if k, _, _ := strings.Cut(v, "="); k == "CROSS_RUNNER" {
@@ -396,13 +397,6 @@ func systemMounts(h Host) []Mount {
 		m = append(m, Mount{Kind: "ro-bind", Src: "/dev/null", Dst: t})
 	}
 	return m
-}
-
-func (p *Plan) hostname(h Host) string {
-	if p.Hostname == "" {
-		p.Hostname = "crossbox"
-	}
-	return p.Hostname
 }
 
 // within reports whether path is dir or below it.
