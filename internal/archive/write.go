@@ -85,7 +85,6 @@ func Write(ctx context.Context, w io.Writer, dir, base string, opts WriteOptions
 	aw := &archiver{
 		ctx:    ctx,
 		tw:     tw,
-		root:   dir,
 		prefix: prefix,
 		skip:   opts.Skip,
 		st:     &st,
@@ -113,7 +112,6 @@ func Write(ctx context.Context, w io.Writer, dir, base string, opts WriteOptions
 type archiver struct {
 	ctx    context.Context
 	tw     *tar.Writer
-	root   string
 	prefix string
 	skip   func(string) bool
 	st     *Stats
