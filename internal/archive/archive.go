@@ -8,13 +8,15 @@ import (
 )
 
 // ErrUnsafe marks an archive that tries to do something this package never
-// does: write outside the destination, create links, devices or FIFOs, or
-// expand past the configured limits. Callers treat it like a cache miss with a
+// does: write outside the destination, create symbolic links, hard links to
+// anything but its own files, devices or FIFOs, or expand past the configured
+// limits. Callers treat it like a cache miss with a
 // warning: the destination was left untouched.
 var ErrUnsafe = errors.New("unsafe archive")
 
-// ErrTooLarge marks an archive that expands past [ExtractOptions.MaxBytes] or
-// [ExtractOptions.MaxEntries]. It wraps [ErrUnsafe], so errors.Is(err,
+// ErrTooLarge marks an archive that goes past one of the limits of
+// [ExtractOptions]: file bytes, entries, zstd window, or tar metadata out of
+// proportion to the entries. It wraps [ErrUnsafe], so errors.Is(err,
 // ErrUnsafe) holds for it too.
 var ErrTooLarge = fmt.Errorf("%w: archive too large", ErrUnsafe)
 

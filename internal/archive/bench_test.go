@@ -14,7 +14,7 @@ package archive
 // keeping the load between 3 and 10; the best of three runs, files in the page
 // cache). "real" is the sccache 0.4 disk cache of a debug and a release build
 // of a crate using regex, serde_json, serde derive and clap derive: 50 files,
-// 45 MB. "synthetic" is makeSccacheLike's 100 MB in about 400 files.
+// 45 MB. "synthetic" is makeSccacheLike's 100 MB in about 350 files.
 //
 //	                               real: MB/s  MB/cpu-s  ratio   synthetic: MB/s  MB/cpu-s  ratio
 //	Write SpeedFastest, sync            1567      1498  0.9905              1056      1247  0.8358
