@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Version is what `cross --version` reports.
@@ -193,7 +194,7 @@ func hostCargo(o Options, env map[string]string) (int, error) {
 	cmd := exec.Command(cargo, o.Args...)
 	cmd.Dir, cmd.Env = o.Dir, o.Env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdin, o.Stdout, o.Stderr
-	return wait(cmd)
+	return wait(cmd, nil)
 }
 
 const cacheDirTag = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by cross.\n# For information about cache directory tags see https://bford.info/cachedir/"
@@ -261,34 +262,81 @@ func (p *Plan) BwrapArgs(bwrap string) (argv, data []string) {
 	return argv, data
 }
 
+// runSandbox runs bubblewrap and, like `docker run`, returns only once every
+// process of the sandbox is gone: bubblewrap itself exits as soon as the
+// command does, while the kernel is still killing the rest of the pid
+// namespace (an sccache server, say).
 func runSandbox(o Options, argv, env, data []string) (int, error) {
-	cmd := exec.Command(argv[0], argv[1:]...)
+	infoR, infoW, err := os.Pipe()
+	if err != nil {
+		return 0, fmt.Errorf("sandbox info: %w", err)
+	}
+	defer infoR.Close()
+	full := append([]string{argv[0], "--info-fd", strconv.Itoa(3 + len(data))}, argv[1:]...)
+	cmd := exec.Command(full[0], full[1:]...)
 	cmd.Env = env
 	cmd.Dir = "/"
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdin, o.Stdout, o.Stderr
 	for _, d := range data {
 		r, w, err := os.Pipe()
 		if err != nil {
+			infoW.Close()
 			return 0, fmt.Errorf("sandbox data: %w", err)
 		}
 		defer r.Close()
 		if _, err := io.WriteString(w, d); err != nil {
 			w.Close()
+			infoW.Close()
 			return 0, fmt.Errorf("sandbox data: %w", err)
 		}
 		w.Close()
 		cmd.ExtraFiles = append(cmd.ExtraFiles, r)
 	}
-	return wait(cmd)
+	cmd.ExtraFiles = append(cmd.ExtraFiles, infoW)
+	info := make(chan int, 1)
+	go func() {
+		var v struct {
+			ChildPID int `json:"child-pid"`
+		}
+		_ = json.NewDecoder(infoR).Decode(&v)
+		info <- v.ChildPID
+	}()
+	code, err := wait(cmd, func() { infoW.Close() })
+	if pid := <-info; pid > 0 {
+		waitGone(pid, 10*time.Second)
+	}
+	return code, err
+}
+
+// waitGone waits (at most limit) until process pid has exited: its
+// /proc entry is gone or it is a zombie, which for the init of a pid
+// namespace means every other process in it has been killed and reaped.
+func waitGone(pid int, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return
+		}
+		if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) && (b[i+2] == 'Z' || b[i+2] == 'X') {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // wait runs cmd, forwarding SIGINT and SIGTERM to it, and returns its exit
 // status (128+n for a signal).
-func wait(cmd *exec.Cmd) (int, error) {
+// started, when not nil, runs right after the start (or a failed start).
+func wait(cmd *exec.Cmd, started func()) (int, error) {
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sig)
-	if err := cmd.Start(); err != nil {
+	err := cmd.Start()
+	if started != nil {
+		started()
+	}
+	if err != nil {
 		return 0, fmt.Errorf("start %s: %w", cmd.Path, err)
 	}
 	done := make(chan struct{})
@@ -303,7 +351,7 @@ func wait(cmd *exec.Cmd) (int, error) {
 			}
 		}
 	}()
-	err := cmd.Wait()
+	err = cmd.Wait()
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
