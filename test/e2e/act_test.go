@@ -1,0 +1,175 @@
+// Package e2e runs real workflows with act (host mode) using the action from
+// this working tree: a fake release server provides sccache, act's own cache
+// server (the v1 protocol) carries the cache between runs, and the realistic
+// workload is built cold, then warm from an emptied root.
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/org/rustcache-action/internal/actiontest"
+	"github.com/org/rustcache-action/internal/fakerelease"
+	"github.com/org/rustcache-action/internal/testkit"
+	"github.com/org/rustcache-action/internal/workload"
+)
+
+// repo makes a git repository holding the action's tracked files and the
+// workflow.
+func repo(t *testing.T, workflow string) string {
+	t.Helper()
+	dir := t.TempDir()
+	src, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := exec.Command("git", "-C", src, "ls-files", "--cached", "--others", "--exclude-standard").Output()
+	if err != nil {
+		t.Fatalf("git ls-files: %v", err)
+	}
+	for _, f := range strings.Split(strings.TrimSpace(string(files)), "\n") {
+		if strings.HasPrefix(f, "test/") || strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			continue // deleted but still listed
+		}
+		p := filepath.Join(dir, f)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		info, _ := os.Stat(filepath.Join(src, f))
+		if err := os.WriteFile(p, b, info.Mode().Perm()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wf, err := os.ReadFile(filepath.Join("testdata", workflow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(dir, ".github", "workflows"), 0o755)
+	os.WriteFile(filepath.Join(dir, ".github", "workflows", workflow), wf, 0o644)
+	for _, args := range [][]string{{"init", "-q"}, {"add", "-A"}, {"-c", "user.email=e2e@example.com", "-c", "user.name=e2e", "commit", "-qm", "e2e"}} {
+		c := exec.Command("git", args...)
+		c.Dir = dir
+		if out, err := c.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	return dir
+}
+
+// actRun is one act invocation's result.
+type actRun struct {
+	log     string
+	outputs map[string]string
+	summary string
+	elapsed time.Duration
+}
+
+func runAct(t *testing.T, dir, workflow, cacheServer string, env map[string]string) *actRun {
+	t.Helper()
+	act := testkit.NeedTool(t, "act")
+	out := t.TempDir()
+	args := []string{"-W", ".github/workflows/" + workflow, "-P", "ubuntu-latest=-self-hosted",
+		"--cache-server-addr", "127.0.0.1", "--cache-server-path", cacheServer,
+		"--artifact-server-addr", "127.0.0.1", "--env", "E2E_OUT=" + out}
+	for k, v := range env {
+		args = append(args, "--env", k+"="+v)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, act, args...)
+	cmd.Dir = dir
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	start := time.Now()
+	err := cmd.Run()
+	r := &actRun{log: log.String(), elapsed: time.Since(start)}
+	keep := filepath.Join(os.TempDir(), fmt.Sprintf("rustcache-e2e-%s-%d.log", strings.TrimSuffix(workflow, ".yml"), time.Now().UnixNano()))
+	os.WriteFile(keep, log.Bytes(), 0o644)
+	if err != nil {
+		t.Fatalf("act: %v (full log: %s)\n%s", err, keep, tail(r.log, 150))
+	}
+	b, _ := os.ReadFile(filepath.Join(out, "outputs"))
+	r.outputs = actiontest.ParseKV(string(b))
+	s, _ := os.ReadFile(filepath.Join(out, "summary.md"))
+	r.summary = string(s)
+	return r
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// coldWarm runs a workflow twice, emptying the action's root in between (a
+// fresh runner has an empty RUNNER_TEMP), and checks the warm run's hit rate.
+func coldWarm(t *testing.T, workflow string, env map[string]string) (cold, warm *actRun) {
+	testkit.NeedTool(t, "cargo")
+	rel := fakerelease.New(t, fakerelease.Options{})
+	dir := repo(t, workflow)
+	cacheServer := t.TempDir()
+	// act gives every run a new workspace and RUNNER_TEMP. Hosted runners keep
+	// both paths from job to job — and sccache's hash of a workspace crate
+	// includes its path — so the runs build the workload at one fixed path
+	// and use one fixed root, emptied in between like a fresh runner's.
+	fixed := t.TempDir()
+	ws, root := filepath.Join(fixed, "workload"), filepath.Join(fixed, "root")
+	fresh := func() {
+		os.RemoveAll(ws)
+		os.RemoveAll(root)
+		tmp, err := workload.Prepare(fixed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, ws); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := map[string]string{"E2E_WORKLOAD": ws, "E2E_ROOT": root,"E2E_RELEASES": rel.DownloadBase(), "E2E_SCCACHE_VERSION": fakerelease.DefaultVersion,
+		"E2E_BUILD": "cargo build --release -q"}
+	for k, v := range env {
+		base[k] = v
+	}
+	fresh()
+	cold = runAct(t, dir, workflow, cacheServer, base)
+	t.Logf("cold run %.0fs: %v", cold.elapsed.Seconds(), cold.outputs)
+	if cold.outputs["saved"] != "true" || cold.outputs["cache-matched-key"] != "" {
+		t.Fatalf("cold run outputs %v\n%s\n%s", cold.outputs, cold.summary, tail(cold.log, 60))
+	}
+	if cold.outputs["cache-root"] != root {
+		t.Fatalf("cache-root output %q, want %q", cold.outputs["cache-root"], root)
+	}
+	fresh()
+	warm = runAct(t, dir, workflow, cacheServer, base)
+	t.Logf("warm run %.0fs: %v", warm.elapsed.Seconds(), warm.outputs)
+	rate, err := strconv.ParseFloat(warm.outputs["hit-rate"], 64)
+	if err != nil || rate < 95 {
+		t.Errorf("warm hit rate %q, want ≥ 95\n%s\n%s", warm.outputs["hit-rate"], warm.summary, tail(warm.log, 60))
+	}
+	if warm.outputs["cache-matched-key"] == "" || !strings.Contains(warm.summary, "Hit rate") {
+		t.Errorf("warm run did not restore or report: %v\n%s", warm.outputs, warm.summary)
+	}
+	if m, _ := strconv.Atoi(cold.outputs["misses"]); m < 10 {
+		t.Errorf("cold run counted %d misses; the workload has more crates than that", m)
+	}
+	return cold, warm
+}
+
+func TestActNative(t *testing.T) {
+	if testing.Short() {
+		t.Skip("act end-to-end runs take minutes")
+	}
+	coldWarm(t, "native.yml", nil)
+}
