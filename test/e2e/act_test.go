@@ -6,8 +6,8 @@ package e2e
 
 import (
 	"bytes"
-	"fmt"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -137,7 +137,7 @@ func coldWarm(t *testing.T, workflow string, env map[string]string) (cold, warm 
 			t.Fatal(err)
 		}
 	}
-	base := map[string]string{"E2E_WORKLOAD": ws, "E2E_ROOT": root,"E2E_RELEASES": rel.DownloadBase(), "E2E_SCCACHE_VERSION": fakerelease.DefaultVersion,
+	base := map[string]string{"E2E_WORKLOAD": ws, "E2E_ROOT": root, "E2E_RELEASES": rel.DownloadBase(), "E2E_SCCACHE_VERSION": fakerelease.DefaultVersion,
 		"E2E_BUILD": "cargo build --release -q"}
 	for k, v := range env {
 		base[k] = v
