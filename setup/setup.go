@@ -220,6 +220,11 @@ func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 	st.SccacheVersion, st.SccacheTarget, st.SccachePath = version, target, wrapper
 	st.ContainerTarget, st.Platform = containerTarget, plat.String()
 	st.CacheDir, st.CacheSize = cacheDir, o.CacheSize
+	// A size the user set in the environment wins over the input's default;
+	// save trims to the size sccache itself was given.
+	if n, err := inputs.ParseSize(strings.TrimSuffix(strings.ToUpper(exports["SCCACHE_CACHE_SIZE"]), "B")); err == nil && n > 0 {
+		st.CacheSize = n
+	}
 	st.ServerPort, st.ContainerPort = ports.host, ports.container
 	st.Cross, st.Downloaded = crossFiles, res.Downloaded
 	st.SetupSeconds = e.Now().Sub(start).Seconds()

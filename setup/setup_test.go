@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/org/rustcache-action/arch"
 	"github.com/org/rustcache-action/internal/actiontest"
+	"github.com/org/rustcache-action/internal/state"
 	"github.com/org/rustcache-action/internal/fakerelease"
 )
 
@@ -80,6 +81,10 @@ func TestSetupPrecedence(t *testing.T) {
 		if s.Env[k] != want {
 			t.Errorf("%s = %q, want %q", k, s.Env[k], want)
 		}
+	}
+	st, err := state.Load(s.Outputs["cache-root"])
+	if err != nil || st.CacheSize != 7<<30 {
+		t.Errorf("state cache size = %d (%v), want the user's 7G", st.CacheSize, err)
 	}
 }
 
