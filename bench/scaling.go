@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/org/rustcache-action/internal/actiontest"
+	"github.com/org/rustcache-action/internal/fakecache"
+)
+
+// scaleCase is one size of benchmark 4.
+type scaleCase struct {
+	name string
+	fill func(dir string) (treeInfo, error)
+}
+
+// benchScaling is benchmark 4: save and restore of synthetic caches of
+// growing size, and of many small files, through our pipeline on v1 and v2
+// and through the real save and restore steps on v1; then the rate at each
+// size, to see whether time grows linearly with the bytes.
+func benchScaling(ctx context.Context, env *benchEnv, t *table) error {
+	sizes := []int64{50e6, 200e6, 1e9}
+	smallFiles := 100_000
+	if env.short {
+		sizes = []int64{2e6, 8e6, 32e6}
+		smallFiles = 2_000
+	}
+	var cases []scaleCase
+	for i, n := range sizes {
+		cases = append(cases, scaleCase{name: "synthetic", fill: func(dir string) (treeInfo, error) {
+			return makeSccacheLike(dir, n, uint64(100+i))
+		}})
+	}
+	cases = append(cases, scaleCase{name: "small files 0.5–2 KB", fill: func(dir string) (treeInfo, error) {
+		return makeSmallFiles(dir, smallFiles, 512, 2048, 7)
+	}})
+
+	kinds := serviceKinds(false)
+	type point struct {
+		label         string
+		files         int
+		bytes         int64
+		save, restore map[string]*row // by "v1", "v2+MemBlobs", "v1 steps"
+	}
+	var points []point
+	for _, sc := range cases {
+		tc, err := prepareCase(env, "scale", sc.name, sc.fill)
+		if err != nil {
+			return err
+		}
+		group := "4 scaling " + tc.label
+		p := point{label: tc.label, files: tc.sum.files, bytes: tc.sum.bytes, save: map[string]*row{}, restore: map[string]*row{}}
+		res, err := measureTransfer(ctx, env, t, group, tc, kinds, []method{ours()}, nil)
+		for k, byMethod := range res {
+			if r := byMethod["rustcache-action"]; r != nil {
+				p.save[k], p.restore[k] = r.save, r.restore
+			}
+		}
+		if err != nil {
+			return err
+		}
+		sr, rr, err := measureSteps(ctx, env, t, group, tc)
+		if err != nil {
+			return err
+		}
+		p.save["v1 steps"], p.restore["v1 steps"] = sr, rr
+		points = append(points, p)
+		if err := os.RemoveAll(tc.src.root); err != nil {
+			return err
+		}
+		settle()
+	}
+
+	// The curve: MB/s per size for each path, and whether it stays flat.
+	for _, path := range []string{"v1", "v2+MemBlobs", "v1 steps"} {
+		for _, op := range []string{"save", "restore"} {
+			var parts []string
+			var lo, hi float64
+			for i, p := range points {
+				r := p.save[path]
+				if op == "restore" {
+					r = p.restore[path]
+				}
+				if r == nil {
+					continue
+				}
+				rate := r.mbps()
+				w, _ := r.median()
+				parts = append(parts, fmt.Sprintf("%s/%d files: %.0f MB/s", mb(p.bytes), p.files, rate))
+				if i < len(sizes) { // the synthetic sizes, not the small files
+					if lo == 0 || rate < lo {
+						lo = rate
+					}
+					hi = max(hi, rate)
+				}
+				if p.files >= 10_000 && w > 0 {
+					parts[len(parts)-1] += fmt.Sprintf(" (%.0f files/s)", float64(p.files)/w.Seconds())
+				}
+			}
+			verdict := "no data"
+			if lo > 0 {
+				spread := hi/lo - 1
+				verdict = fmt.Sprintf("rate varies %.0f%% over the sizes: ", 100*spread)
+				if spread <= 0.35 {
+					verdict += "linear"
+				} else {
+					verdict += "not linear"
+				}
+			}
+			t.add(&row{group: "4 scaling curve", name: path + " " + op, ratio: verdict, note: strings.Join(parts, ", ")})
+		}
+	}
+	return nil
+}
+
+// measureSteps times the real save and restore steps (the compiled program)
+// on tc's directory against a fresh v1 service per round: setup (untimed),
+// the directory moved in as SCCACHE_DIR, save, the directory moved back out,
+// restore into the empty root. These include what the pipeline rows do not:
+// process start, the cache snapshot and trim before the upload, and the
+// snapshot after the restore.
+func measureSteps(ctx context.Context, env *benchEnv, t *table, group string, tc transferCase) (*row, *row, error) {
+	tb := actiontest.NewStandalone(env.scratch)
+	defer tb.Close()
+	r := actiontest.New(tb)
+	st := &stepper{bin: env.bin, r: r}
+	ws := filepath.Join(r.Workspace, "app")
+	in := map[string]string{"sccache-version": r.Version, "working-directory": ws}
+	save := t.add(&row{group: group, name: "v1 save step (real program)", bytes: tc.sum.bytes})
+	restore := t.add(&row{group: group, name: "v1 restore step (real program)", bytes: tc.sum.bytes})
+	for round := range env.runs {
+		env.logf("%s: steps, round %d/%d, load %s", group, round+1, env.runs, loadAvg())
+		if err := func() error {
+			defer settle()
+			stb := actiontest.NewStandalone(env.scratch)
+			defer stb.Close()
+			svc := fakecache.NewV1(stb)
+			r.Fresh().With(svc.Env())
+			r.Env["GITHUB_RUN_ID"] = fmt.Sprint(500 + round)
+			if err := tinyCrate().prepare(ws); err != nil {
+				return err
+			}
+			jobEnv := map[string]string{}
+			o, err := st.run(ctx, "setup", in, jobEnv)
+			if err != nil {
+				return err
+			}
+			if err := o.failed(); err != nil {
+				return err
+			}
+			dir := jobEnv["SCCACHE_DIR"]
+			if err := os.RemoveAll(dir); err != nil {
+				return err
+			}
+			if err := os.Rename(tc.src.dir, dir); err != nil {
+				return err
+			}
+			o, err = st.run(ctx, "save", map[string]string{"working-directory": ws}, jobEnv)
+			if rerr := os.Rename(dir, tc.src.dir); rerr != nil && err == nil {
+				err = rerr
+			}
+			if err != nil {
+				return err
+			}
+			if err := o.failed(); err != nil {
+				return err
+			}
+			if o.outputs["saved"] != "true" {
+				return fmt.Errorf("save did not save: %v\n%s", o.outputs, o.stdout)
+			}
+			save.runs = append(save.runs, o.took)
+			o, err = st.run(ctx, "restore", in, jobEnv)
+			if err != nil {
+				return err
+			}
+			if err := o.failed(); err != nil {
+				return err
+			}
+			if o.outputs["cache-matched-key"] == "" {
+				return fmt.Errorf("restore missed: %v\n%s", o.outputs, o.stdout)
+			}
+			restore.runs = append(restore.runs, o.took)
+			if round == 0 {
+				if err := sameTree(tc.sum, dir); err != nil {
+					return fmt.Errorf("restored by the step: %w", err)
+				}
+			}
+			return os.RemoveAll(dir)
+		}(); err != nil {
+			return save, restore, fmt.Errorf("%s steps: %w", group, err)
+		}
+	}
+	return save, restore, nil
+}
