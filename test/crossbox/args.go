@@ -62,8 +62,8 @@ func (s subcommand) needsContainer() bool {
 	return true
 }
 
-// args is the command line as cross 0.2.5's cli::parse leaves it.
-type args struct {
+// Args is the command line as cross 0.2.5's cli::parse leaves it.
+type Args struct {
 	all          []string // what is passed to cargo (target dir rewritten)
 	sub          subcommand
 	channel      string // +toolchain, consumed by cross
@@ -74,10 +74,11 @@ type args struct {
 	version      bool
 }
 
-// parseArgs follows cross 0.2.5: --target-dir is recorded and replaced by
+// ParseArgs parses cross's command line (argv without the program name) run
+// in cwd. It follows cross 0.2.5: --target-dir is recorded and replaced by
 // /target, +channel and --version are consumed, everything else is kept.
-func parseArgs(argv []string, cwd string) (args, error) {
-	var a args
+func ParseArgs(argv []string, cwd string) (Args, error) {
+	var a Args
 	abs := func(p string) string {
 		if filepath.IsAbs(p) {
 			return p
@@ -150,7 +151,7 @@ func parseArgs(argv []string, cwd string) (args, error) {
 // added when missing (except for metadata, where it is removed), and a target
 // other than the host's is replaced by hostTriple, since the stand-in has no
 // cross toolchains.
-func (a args) cargoArgs(hostTriple string) []string {
+func (a Args) cargoArgs(hostTriple string) []string {
 	var out []string
 	hasTarget := false
 	for i := 0; i < len(a.all); i++ {

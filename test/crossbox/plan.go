@@ -141,7 +141,7 @@ func (e *envList) list() []string {
 
 // MakePlan lays out the container run for a as cross 0.2.5 would for host h
 // and configuration cfg.
-func MakePlan(h Host, cfg *Config, a args) (*Plan, error) {
+func MakePlan(h Host, cfg *Config, a Args) (*Plan, error) {
 	p := &Plan{}
 	p.Target = a.target
 	if p.Target == "" {

@@ -41,7 +41,7 @@ func planFor(t *testing.T, h Host, crossToml string, argv ...string) (*Plan, err
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := parseArgs(argv, h.Cwd)
+	a, err := ParseArgs(argv, h.Cwd)
 	if err != nil {
 		t.Fatal(err)
 	}

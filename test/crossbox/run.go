@@ -56,7 +56,7 @@ func run(o Options) (int, error) {
 			env[k] = v
 		}
 	}
-	a, err := parseArgs(o.Args, o.Dir)
+	a, err := ParseArgs(o.Args, o.Dir)
 	if err != nil {
 		return 0, err
 	}
@@ -105,7 +105,7 @@ func run(o Options) (int, error) {
 
 // inspectHost gathers what cross asks cargo and rustc on the host. ok is
 // false when cargo metadata fails (cross then falls back to host cargo).
-func inspectHost(o Options, env map[string]string, a args, cargo string) (Host, bool, error) {
+func inspectHost(o Options, env map[string]string, a Args, cargo string) (Host, bool, error) {
 	h := Host{Env: env, Cwd: o.Dir, UID: o.UID, GID: o.GID, Username: o.Username}
 	margs := []string{"metadata", "--format-version", "1"}
 	if a.manifestPath != "" {
