@@ -42,10 +42,11 @@ func Run(ctx context.Context, e *runenv.Env) error {
 	}
 	ki := job.ReadKeyInputs(e, r)
 	enabled := r.Bool("restore", true)
-	timeout := time.Duration(r.Int("timeout-minutes", int(DefaultTimeout/time.Minute), 1, 360)) * time.Minute
+	minutes := r.Int("timeout-minutes", int(DefaultTimeout/time.Minute), 1, 360)
 	if err := r.Err(); err != nil {
 		return err
 	}
+	timeout := j.Timeout(minutes)
 	if !j.SetupDone() {
 		return fmt.Errorf("no sccache setup found under %q: run the setup step first (uses: org/rustcache-action@v1), or give restore the same cache-root", j.Root)
 	}

@@ -57,7 +57,7 @@ func Run(ctx context.Context, e *runenv.Env) error {
 		save:    r.Bool("save", true) && r.Bool("save-if", true),
 		keep:    r.Int("keep", 1, 0, 100),
 		token:   r.String("github-token", ""),
-		timeout: time.Duration(r.Int("timeout-minutes", int(DefaultTimeout/time.Minute), 1, 360)) * time.Minute,
+		timeout: j.Timeout(r.Int("timeout-minutes", int(DefaultTimeout/time.Minute), 1, 360)),
 		ki:      job.ReadKeyInputs(e, r),
 	}
 	if err := r.Err(); err != nil {

@@ -64,6 +64,24 @@ func Open(e *runenv.Env, r *inputs.Reader) (*Job, error) {
 	return j, nil
 }
 
+// TimeoutVar names an environment variable that, set to a positive Go
+// duration such as "90s", bounds a restore or save more finely than the
+// timeout-minutes input, and wins over it. Tests use it to bound a service
+// that accepts a request and never answers.
+const TimeoutVar = "RUSTCACHE_TIMEOUT"
+
+// Timeout is the bound of this step's cache transfer: TimeoutVar when it
+// holds a positive duration, else the timeout-minutes value.
+func (j *Job) Timeout(minutes int) time.Duration {
+	if v := strings.TrimSpace(j.Env.Getenv(TimeoutVar)); v != "" {
+		if d, err := time.ParseDuration(v); err == nil && d > 0 {
+			return d
+		}
+		j.Notice("%s=%q is not a positive duration such as 90s; using timeout-minutes", TimeoutVar, v)
+	}
+	return time.Duration(minutes) * time.Minute
+}
+
 // SetupDone reports whether setup ran for this root.
 func (j *Job) SetupDone() bool { return j.State.SccachePath != "" && j.State.CacheDir != "" }
 
