@@ -111,6 +111,10 @@ func fetch(ctx context.Context, j *job.Job, rs *state.Restore, key string, resto
 	return nil
 }
 
+// errExtracted closes the pipe once extraction has ended, which stops the
+// downloader; the write error it then reports is not a download fault.
+var errExtracted = errors.New("extraction finished")
+
 // stream downloads the entry into the extractor through a pipe.
 func stream(ctx context.Context, c cacheservice.Client, entry *cacheservice.Entry, dir, workspace string, cacheSize int64) (archive.Stats, int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
@@ -135,14 +139,14 @@ func stream(ctx context.Context, c cacheservice.Client, entry *cacheservice.Entr
 	st, xerr := archive.Extract(ctx, pr, dir, workspace, archive.ExtractOptions{MaxBytes: maxBytes})
 	// Unblock the downloader whatever happened; a complete archive needs none
 	// of the bytes that may follow.
-	pr.CloseWithError(errors.New("extraction finished"))
+	pr.CloseWithError(errExtracted)
 	cancel()
 	d := <-done
 	switch {
 	case xerr == nil:
 		// The archive was complete and verified (zstd checksum, tar end).
 		return st, d.n, nil
-	case d.err != nil && !errors.Is(d.err, context.Canceled):
+	case d.err != nil && !errors.Is(d.err, context.Canceled) && !errors.Is(d.err, errExtracted):
 		// The download failed first; the extractor only saw the stream end.
 		return st, d.n, fmt.Errorf("download %s: %w", entry.Key, d.err)
 	default:

@@ -188,6 +188,10 @@ var faultCases = []faultCase{
 		arrange: func(s *service) {
 			s.Always(fakecache.KindDownload, fakecache.Fault{Flip: true, FlipAt: 200_000})
 		}},
+	{name: "download flipped zstd header", step: "restore", want: untouched, warn: `rejected|corrupt|magic|MD5`,
+		arrange: func(s *service) {
+			s.Always(fakecache.KindDownload, fakecache.Fault{Flip: true, FlipAt: 1})
+		}},
 	{name: "download 403 once (expired URL) then ok", step: "restore", want: restored,
 		arrange: func(s *service) {
 			if s.v2 != nil {
