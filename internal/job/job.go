@@ -9,11 +9,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/org/rustcache-action/internal/archive"
 	"github.com/org/rustcache-action/internal/cachekey"
 	"github.com/org/rustcache-action/internal/cacheservice"
 	"github.com/org/rustcache-action/internal/httpx"
@@ -39,6 +41,8 @@ type Job struct {
 	FailOnError bool
 	Mode        cacheservice.Mode
 	Warnings    []string
+
+	timeout time.Duration // what Timeout returned, for the advice on faults
 }
 
 // Open reads the common inputs (cache-root, fail-on-cache-error) and the state
@@ -75,11 +79,13 @@ const TimeoutVar = "RUSTCACHE_TIMEOUT"
 func (j *Job) Timeout(minutes int) time.Duration {
 	if v := strings.TrimSpace(j.Env.Getenv(TimeoutVar)); v != "" {
 		if d, err := time.ParseDuration(v); err == nil && d > 0 {
+			j.timeout = d
 			return d
 		}
 		j.Notice("%s=%q is not a positive duration such as 90s; using timeout-minutes", TimeoutVar, v)
 	}
-	return time.Duration(minutes) * time.Minute
+	j.timeout = time.Duration(minutes) * time.Minute
+	return j.timeout
 }
 
 // SetupDone reports whether setup ran for this root.
@@ -113,15 +119,46 @@ func (j *Job) Sccache() *sccache.Runner {
 }
 
 // Fault handles a cache fault: a warning annotation (and nil), or the error
-// itself when fail-on-cache-error is set.
+// itself when fail-on-cache-error is set. Both say what happened and, when
+// there is something to say, what it means for later runs and what to do.
 func (j *Job) Fault(what string, err error) error {
 	msg := fmt.Sprintf("%s: %v", what, err)
 	j.Warnings = append(j.Warnings, msg)
-	if j.FailOnError {
-		return fmt.Errorf("%s (fail-on-cache-error is set)", msg)
+	hint := j.advice(err)
+	if hint != "" {
+		hint = "; " + hint
 	}
-	fmt.Fprintf(j.Env.Stdout, "::warning title=rustcache-action::%s\n", escape(msg+" — the build goes on without the cache"))
+	if j.FailOnError {
+		return fmt.Errorf("%s (fail-on-cache-error is set)%s", msg, hint)
+	}
+	fmt.Fprintf(j.Env.Stdout, "::warning title=rustcache-action::%s\n", escape(msg+" — the build goes on without the cache"+hint))
 	return nil
+}
+
+// advice tells the user what a cache fault means and what, if anything, to
+// do about it. Local file-system errors and missing credentials explain
+// themselves.
+func (j *Job) advice(err error) string {
+	var pe *fs.PathError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		limit := "the step's time limit"
+		if j.timeout > 0 {
+			limit = j.timeout.String()
+		}
+		return fmt.Sprintf("the cache service did not finish within %s: raise timeout-minutes if it is only slow", limit)
+	case errors.Is(err, cacheservice.ErrThrottled):
+		return "the repository reached the cache service's rate limit: a later run tries again (save-if can keep saves to one branch)"
+	case errors.Is(err, cacheservice.ErrForbidden):
+		return "the cache service refused this job's token (read-only, as for pull requests from forks, or expired): a later run tries again"
+	case errors.Is(err, cacheservice.ErrRefused):
+		return "the cache service declined the request: if the repository's cache storage is full, lower cache-size or delete entries under Actions › Caches"
+	case errors.Is(err, archive.ErrUnsafe), errors.Is(err, archive.ErrCorrupt):
+		return "the entry is skipped and the next save replaces it; delete it under Actions › Caches if this repeats"
+	case errors.Is(err, cacheservice.ErrUnavailable), errors.As(err, &pe):
+		return ""
+	}
+	return "a fault of the cache service or the network: a later run tries again"
 }
 
 // Notice prints a notice annotation.
@@ -132,7 +169,7 @@ func (j *Job) Notice(format string, args ...any) {
 // Unavailable says once, clearly, why the cache is not persisted.
 func (j *Job) Unavailable(err error) error {
 	if errors.Is(err, cacheservice.ErrUnavailable) {
-		return j.Fault("cache persistence is off", fmt.Errorf("no cache service credentials reach this step (ACTIONS_RESULTS_URL / ACTIONS_CACHE_URL are unset); sccache still runs with a local cache; see the README section \"Runtime credentials\""))
+		return j.Fault("cache persistence is off", fmt.Errorf("%w: no cache service credentials reach this step (ACTIONS_RESULTS_URL / ACTIONS_CACHE_URL are unset); sccache still runs with a local cache; see the README section \"Runtime credentials\"", cacheservice.ErrUnavailable))
 	}
 	return j.Fault("cache service", err)
 }
