@@ -99,7 +99,7 @@ func repoRoot(t testing.TB) string {
 // place of the real one, so that the source fallback builds in a second) and
 // an emulated runner around it.
 type fixture struct {
-	t         *testing.T
+	t         testing.TB
 	action    string
 	toolCache string
 	server    *releaseServer
@@ -112,7 +112,7 @@ type fixtureOptions struct {
 	serve         map[string][]byte // files on the release
 }
 
-func newFixture(t *testing.T, o fixtureOptions) *fixture {
+func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	t.Helper()
 	if runtime.GOOS == "windows" {
 		t.Skip("the fake release binaries are shell scripts; CI's self-test job runs bootstrap.sh on Windows")
