@@ -21,9 +21,10 @@ import (
 )
 
 // cacheRoot lays out the action's root directory as the action does: the
-// sccache binary in bin/ (what RUSTC_WRAPPER points to) and the disk cache
-// in cache/ (SCCACHE_DIR). Any other file in testdata named in scripts is
-// copied into bin/ too.
+// sccache binary in bin/ (what RUSTC_WRAPPER points to), the disk cache in
+// cache/ (SCCACHE_DIR) and sccache.conf (SCCACHE_CONF) raising the server
+// startup timeout from 10 s, which a loaded two-core machine exceeds. Any
+// other file in testdata named in scripts is copied into bin/ too.
 func cacheRoot(t *testing.T, scripts ...string) string {
 	t.Helper()
 	sccache := testkit.NeedTool(t, "sccache")
@@ -35,7 +36,22 @@ func cacheRoot(t *testing.T, scripts ...string) string {
 	if err := os.MkdirAll(filepath.Join(root, "cache"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(filepath.Join(root, "sccache.conf"), []byte("server_startup_timeout_ms = 60000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	return root
+}
+
+// rootEnv is the host environment the action exports for root.
+func rootEnv(root, wrapper string, hostPort int) map[string]string {
+	return map[string]string{
+		"RUSTCACHE_ROOT":      root,
+		"RUSTC_WRAPPER":       filepath.Join(root, "bin", wrapper),
+		"SCCACHE_DIR":         filepath.Join(root, "cache"),
+		"SCCACHE_CONF":        filepath.Join(root, "sccache.conf"),
+		"SCCACHE_SERVER_PORT": strconv.Itoa(hostPort), // host side; tests never touch 4226
+		"CARGO_INCREMENTAL":   "0",
+	}
 }
 
 // stopHostServer stops the host-side sccache server on port that cross's
@@ -99,22 +115,16 @@ func TestSccacheWorkloadInCrossbox(t *testing.T) {
 	hostPort, containerPort := freePort(t), freePort(t)
 	stopHostServer(t, root, hostPort)
 	crossToml := fmt.Sprintf(`[build.env]
-passthrough = ["RUSTC_WRAPPER", "SCCACHE_DIR", "SCCACHE_SERVER_PORT=%d", "SCCACHE_ERROR_LOG", "SCCACHE_LOG", "SCCACHE_DIRECT"]
+passthrough = ["RUSTC_WRAPPER", "SCCACHE_DIR", "SCCACHE_CONF", "SCCACHE_SERVER_PORT=%d", "SCCACHE_ERROR_LOG", "SCCACHE_LOG", "SCCACHE_DIRECT"]
 volumes = ["RUSTCACHE_ROOT"]
 `, containerPort)
 	if err := os.WriteFile(filepath.Join(crate, "Cross.toml"), []byte(crossToml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	base := map[string]string{
-		"RUSTCACHE_ROOT":         root,
-		"RUSTC_WRAPPER":          filepath.Join(root, "bin", "sccache"),
-		"SCCACHE_DIR":            filepath.Join(root, "cache"),
-		"SCCACHE_SERVER_PORT":    strconv.Itoa(hostPort), // host side only
-		"SCCACHE_DIRECT":         "true",                 // ignored by sccache 0.4
-		"SCCACHE_LOG":            "debug",
-		"CARGO_INCREMENTAL":      "0",
-		"CARGO_BUILD_PIPELINING": "false",
-	}
+	base := rootEnv(root, "sccache", hostPort)
+	base["SCCACHE_DIRECT"] = "true" // ignored by sccache 0.4
+	base["SCCACHE_LOG"] = "debug"
+	base["CARGO_BUILD_PIPELINING"] = "false"
 	build := func(n int) (time.Duration, string) {
 		env := map[string]string{"SCCACHE_ERROR_LOG": filepath.Join(root, fmt.Sprintf("server-%d.log", n))}
 		for k, v := range base {
@@ -187,21 +197,17 @@ func TestSccacheHostNetwork(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			root := cacheRoot(t)
+			root := cacheRoot(t, "sccache-wait.sh")
 			hostPort, containerPort := freePort(t), freePort(t)
 			stopHostServer(t, root, hostPort)
 			port := `"SCCACHE_SERVER_PORT"`
 			if tt.literal {
 				port = fmt.Sprintf(`"SCCACHE_SERVER_PORT=%d"`, containerPort)
 			}
-			crate := tinyCrate(t, fmt.Sprintf("[build.env]\npassthrough = [\"RUSTC_WRAPPER\", \"SCCACHE_DIR\", %s]\nvolumes = [\"RUSTCACHE_ROOT\"]\n", port))
-			env := map[string]string{
-				"RUSTCACHE_ROOT":      root,
-				"RUSTC_WRAPPER":       filepath.Join(root, "bin", "sccache"),
-				"SCCACHE_DIR":         filepath.Join(root, "cache"),
-				"SCCACHE_SERVER_PORT": strconv.Itoa(hostPort),
-				"CARGO_INCREMENTAL":   "0",
-			}
+			crate := tinyCrate(t, fmt.Sprintf("[build.env]\npassthrough = [\"RUSTC_WRAPPER\", \"SCCACHE_DIR\", \"SCCACHE_CONF\", %s]\nvolumes = [\"RUSTCACHE_ROOT\"]\n", port))
+			// The waiting wrapper: the only compile is also the last one, so
+			// sccache 0.4 would otherwise lose its entry now and then.
+			env := rootEnv(root, "sccache-wait.sh", hostPort)
 			if tt.opts != "" {
 				env["CROSS_CONTAINER_OPTS"] = tt.opts
 			}
@@ -255,13 +261,7 @@ func TestSccacheFlushOnExit(t *testing.T) {
 			hostPort := freePort(t)
 			stopHostServer(t, root, hostPort)
 			crate := blobCrate(t, 24<<20)
-			env := map[string]string{
-				"RUSTCACHE_ROOT":      root,
-				"RUSTC_WRAPPER":       filepath.Join(root, "bin", tt.wrapper),
-				"SCCACHE_DIR":         filepath.Join(root, "cache"),
-				"SCCACHE_SERVER_PORT": strconv.Itoa(hostPort),
-				"CARGO_INCREMENTAL":   "0",
-			}
+			env := rootEnv(root, tt.wrapper, hostPort)
 			if tt.opts != "" {
 				env["CROSS_CONTAINER_OPTS"] = fmt.Sprintf(tt.opts, root)
 			}
@@ -296,7 +296,7 @@ func blobCrate(t *testing.T, size int) string {
 		"Cargo.toml":   []byte("[package]\nname = \"blob\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"),
 		"src/lib.rs":   []byte("//! A large rlib.\npub static BLOB: &[u8] = include_bytes!(\"blob.bin\");\n"),
 		"src/blob.bin": blob,
-		"Cross.toml":   []byte("[build.env]\npassthrough = [\"RUSTC_WRAPPER\", \"SCCACHE_DIR\"]\nvolumes = [\"RUSTCACHE_ROOT\"]\n"),
+		"Cross.toml":   []byte("[build.env]\npassthrough = [\"RUSTC_WRAPPER\", \"SCCACHE_DIR\", \"SCCACHE_CONF\"]\nvolumes = [\"RUSTCACHE_ROOT\"]\n"),
 	}
 	for name, b := range files {
 		p := filepath.Join(dir, name)
