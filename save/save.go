@@ -67,7 +67,7 @@ func Run(ctx context.Context, e *runenv.Env) error {
 		fmt.Fprintf(e.Stdout, "::add-mask::%s\n", o.token)
 	}
 	if !j.SetupDone() {
-		return j.Fault("nothing to save", fmt.Errorf("no sccache setup found under %q (did the setup step run with the same cache-root?)", j.Root))
+		return j.Fault("nothing to save", fmt.Errorf("%w under %q (did the setup step run with the same cache-root?)", job.ErrNoSetup, j.Root))
 	}
 	d, err := run(ctx, j, o)
 	if err != nil {

@@ -49,6 +49,7 @@ type Job struct {
 // setup left. A missing setup is reported as an error that says what to do.
 func Open(e *runenv.Env, r *inputs.Reader) (*Job, error) {
 	root := r.String("cache-root", "")
+	r.Check(root == "" || filepath.IsAbs(root), "cache-root", root, "expected an absolute path, the cache-root given to the setup step")
 	if root == "" {
 		root = e.Getenv("RUSTCACHE_ROOT")
 	}
@@ -62,7 +63,7 @@ func Open(e *runenv.Env, r *inputs.Reader) (*Job, error) {
 	j := &Job{Env: e, Root: root, FailOnError: r.Bool("fail-on-cache-error", false), Mode: cacheservice.ModeFromEnv(e.Getenv)}
 	st, err := state.Load(root)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("input cache-root: %w", err)
 	}
 	j.State = st
 	return j, nil
@@ -87,6 +88,9 @@ func (j *Job) Timeout(minutes int) time.Duration {
 	j.timeout = time.Duration(minutes) * time.Minute
 	return j.timeout
 }
+
+// ErrNoSetup means the root holds no state from a setup step.
+var ErrNoSetup = errors.New("no sccache setup found")
 
 // SetupDone reports whether setup ran for this root.
 func (j *Job) SetupDone() bool { return j.State.SccachePath != "" && j.State.CacheDir != "" }
@@ -155,7 +159,7 @@ func (j *Job) advice(err error) string {
 		return "the cache service declined the request: if the repository's cache storage is full, lower cache-size or delete entries under Actions › Caches"
 	case errors.Is(err, archive.ErrUnsafe), errors.Is(err, archive.ErrCorrupt):
 		return "the entry is skipped and the next save replaces it; delete it under Actions › Caches if this repeats"
-	case errors.Is(err, cacheservice.ErrUnavailable), errors.As(err, &pe):
+	case errors.Is(err, cacheservice.ErrUnavailable), errors.Is(err, ErrNoSetup), errors.As(err, &pe):
 		return ""
 	}
 	return "a fault of the cache service or the network: a later run tries again"
@@ -185,12 +189,16 @@ type KeyInputs struct {
 	WorkingDirs []string
 }
 
-// ReadKeyInputs reads key, targets and working-directory.
+// ReadKeyInputs reads key, targets and working-directory; bad values are
+// recorded in r.
 func ReadKeyInputs(e *runenv.Env, r *inputs.Reader) KeyInputs {
 	k := KeyInputs{
 		UserKey:     r.Key("key", 200),
 		Targets:     r.Lines("targets", nil, true),
 		WorkingDirs: r.Lines("working-directory", []string{"."}, false),
+	}
+	for _, t := range k.Targets {
+		r.Check(!strings.ContainsAny(t, " \t"), "targets", t, "expected one target per line or comma-separated")
 	}
 	for i, d := range k.WorkingDirs {
 		if !filepath.IsAbs(d) {
@@ -199,6 +207,8 @@ func ReadKeyInputs(e *runenv.Env, r *inputs.Reader) KeyInputs {
 			}
 		}
 		k.WorkingDirs[i] = d
+		fi, err := os.Stat(d)
+		r.Check(err == nil && fi.IsDir(), "working-directory", d, "expected an existing directory (relative paths start at GITHUB_WORKSPACE)")
 	}
 	return k
 }
