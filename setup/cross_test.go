@@ -109,3 +109,30 @@ func TestCrossMalformedChangesNothing(t *testing.T) {
 		t.Error("failed setup installed sccache")
 	}
 }
+
+// TestCrossOnMacOS: cross containers are Linux; on another runner, auto
+// leaves the configuration alone with a notice and true is an error.
+func TestCrossOnMacOS(t *testing.T) {
+	for _, mode := range []string{"auto", "true"} {
+		t.Run(mode, func(t *testing.T) {
+			r := actiontest.New(t).With(map[string]string{"RUNNER_OS": "macOS", "RUNNER_ARCH": "ARM64"})
+			cross := filepath.Join(r.Workspace, "Cross.toml")
+			os.WriteFile(cross, []byte("[build]\n"), 0o644)
+			s := r.Run("setup", map[string]string{"sccache-version": r.Version, "cross": mode}, nil)
+			b, _ := os.ReadFile(cross)
+			if string(b) != "[build]\n" {
+				t.Errorf("Cross.toml changed: %q", b)
+			}
+			switch mode {
+			case "auto":
+				if s.Code != 0 || !strings.Contains(strings.Join(s.Annotations("notice"), "\n"), "needs a Linux runner") {
+					t.Errorf("auto: exit %d\n%s", s.Code, s.Stdout)
+				}
+			case "true":
+				if s.Code == 0 || !strings.Contains(strings.Join(s.Annotations("error"), "\n"), "input cross") {
+					t.Errorf("true: exit %d\n%s", s.Code, s.Stdout)
+				}
+			}
+		})
+	}
+}

@@ -161,7 +161,11 @@ func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 		return nil, err
 	}
 	if len(plans) > 0 && plat.OS != "Linux" {
-		return nil, &ConfigError{fmt.Errorf("input cross: caching builds inside cross containers needs a Linux runner (this one is %s); set cross: false", plat)}
+		if o.Cross == "true" {
+			return nil, &ConfigError{fmt.Errorf("input cross: caching builds inside cross containers needs a Linux runner (this one is %s); set cross: false or auto", plat)}
+		}
+		fmt.Fprintf(e.Stdout, "::notice title=rustcache-action::cross configuration left unchanged: caching inside cross containers needs a Linux runner (this one is %s)\n", plat)
+		plans = nil
 	}
 
 	in := &release.Installer{
@@ -182,17 +186,17 @@ func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 	if err != nil {
 		return nil, &ConfigError{err}
 	}
-	if err := copyExecutable(res.Path, wrapper); err != nil {
-		return nil, &ConfigError{fmt.Errorf("input cache-root: %w", err)}
-	}
-
 	exports := exportsFor(o, e.Getenv, wrapper, cacheDir, ports)
 	// A server left running on this port (an earlier job on a self-hosted
 	// runner, or an earlier setup) has another configuration: stop it, so the
-	// first compile starts one with this job's settings.
-	run := &sccache.Runner{Path: wrapper, Env: childEnv(e, exports), Command: e.Command, Timeout: 20 * time.Second}
+	// first compile starts one with this job's settings. It is stopped before
+	// the wrapper is replaced: Windows cannot replace a running executable.
+	run := &sccache.Runner{Path: res.Path, Env: childEnv(e, exports), Command: e.Command, Timeout: 20 * time.Second}
 	if err := run.StopServer(ctx); err != nil {
 		fmt.Fprintf(e.Stdout, "::notice::could not stop an earlier sccache server on port %d: %v\n", ports.host, err)
+	}
+	if err := copyExecutable(res.Path, wrapper); err != nil {
+		return nil, &ConfigError{fmt.Errorf("input cache-root: %w", err)}
 	}
 
 	var crossFiles []string
@@ -253,9 +257,8 @@ func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 		Env: exports, CrossFiles: crossFiles, Downloaded: res.Downloaded}, nil
 }
 
-// prepareRoot creates the root layout and checks it is writable. Directories
-// are world-writable (sticky) so that a container running under another uid
-// can add cache entries.
+// prepareRoot creates the root layout and checks it is writable. cross runs
+// its containers as the runner's own uid, so owner-writable is enough.
 func prepareRoot(root string) error {
 	for _, d := range []string{root, filepath.Join(root, "bin"), filepath.Join(root, "cache")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -338,7 +341,7 @@ func boolDigit(b bool) string {
 }
 
 func childEnv(e *runenv.Env, exports map[string]string) []string {
-	env := e.Environ()
+	env := e.ChildEnviron()
 	for k, v := range exports {
 		env = append(env, k+"="+v)
 	}

@@ -11,8 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/org/rustcache-action/arch"
 	"github.com/org/rustcache-action/internal/actiontest"
-	"github.com/org/rustcache-action/internal/state"
 	"github.com/org/rustcache-action/internal/fakerelease"
+	"github.com/org/rustcache-action/internal/state"
 )
 
 func TestSetupExportsAndInstalls(t *testing.T) {

@@ -116,7 +116,7 @@ func (j *Job) Client() (cacheservice.Client, error) {
 
 // Sccache returns a runner for the installed sccache on this job's port.
 func (j *Job) Sccache() *sccache.Runner {
-	env := append(j.Env.Environ(),
+	env := append(j.Env.ChildEnviron(),
 		"SCCACHE_DIR="+j.State.CacheDir,
 		fmt.Sprintf("SCCACHE_SERVER_PORT=%d", j.State.ServerPort))
 	return &sccache.Runner{Path: j.State.SccachePath, Env: env, Command: j.Env.Command}
@@ -240,7 +240,7 @@ func (j *Job) rustcVersion(ctx context.Context, dirs []string) string {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	cmd := j.Env.Command(ctx, "rustc", "-vV")
-	cmd.Env = j.Env.Environ()
+	cmd.Env = j.Env.ChildEnviron()
 	if len(dirs) > 0 {
 		cmd.Dir = dirs[0]
 	}

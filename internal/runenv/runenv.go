@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/sethvargo/go-githubactions"
@@ -89,4 +90,25 @@ func (e *Env) Action() *githubactions.Action {
 func (e *Env) LookupEnv(k string) (string, bool) {
 	v := e.Getenv(k)
 	return v, v != ""
+}
+
+// secretVars are variables a child process (sccache, rustc) never needs and
+// must not inherit: an sccache server started by a step would hold them for
+// its whole life.
+var secretVars = []string{"ACTIONS_RUNTIME_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL",
+	"INPUT_GITHUB-TOKEN", "GITHUB_TOKEN"}
+
+// ChildEnviron is Environ without the credentials, for child processes.
+func (e *Env) ChildEnviron() []string {
+	var out []string
+next:
+	for _, kv := range e.Environ() {
+		for _, s := range secretVars {
+			if strings.HasPrefix(kv, s+"=") {
+				continue next
+			}
+		}
+		out = append(out, kv)
+	}
+	return out
 }

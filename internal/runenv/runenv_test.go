@@ -1,0 +1,18 @@
+package runenv
+
+import (
+	"io"
+	"slices"
+	"testing"
+)
+
+func TestChildEnvironDropsCredentials(t *testing.T) {
+	e := FromMap(map[string]string{"ACTIONS_RUNTIME_TOKEN": "tok", "INPUT_GITHUB-TOKEN": "gh", "GITHUB_TOKEN": "gh",
+		"ACTIONS_ID_TOKEN_REQUEST_TOKEN": "oidc", "ACTIONS_CACHE_URL": "http://x/", "PATH": "/bin"}, io.Discard, nil)
+	got := e.ChildEnviron()
+	slices.Sort(got)
+	want := []string{"ACTIONS_CACHE_URL=http://x/", "PATH=/bin"}
+	if !slices.Equal(got, want) {
+		t.Errorf("ChildEnviron = %q, want %q", got, want)
+	}
+}
