@@ -18,12 +18,14 @@ package setup
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -151,7 +153,7 @@ func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 
 	ports := portsFor(o.Root, e.Getenv("SCCACHE_SERVER_PORT"))
 	binDir := filepath.Join(o.Root, "bin")
-	wrapper := filepath.Join(binDir, arch.ExeName(target))
+	sccachePath := filepath.Join(binDir, arch.ExeName(target))
 	cacheDir := filepath.Join(o.Root, "cache")
 
 	// The cross configurations are validated before anything is installed, so
@@ -186,6 +188,14 @@ func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 	if err != nil {
 		return nil, &ConfigError{err}
 	}
+	// sccache before 0.9 answers a compile before its cache entry is written;
+	// inside a cross container the server dies with cargo, so the last
+	// entries would be lost. For those releases RUSTC_WRAPPER is a script
+	// that waits for the pending writes.
+	wrapper := sccachePath
+	if needsWaitWrapper(version) && plat.OS != "Windows" {
+		wrapper = filepath.Join(binDir, WaitWrapper)
+	}
 	exports := exportsFor(o, e.Getenv, wrapper, cacheDir, ports)
 	// A server left running on this port (an earlier job on a self-hosted
 	// runner, or an earlier setup) has another configuration: stop it, so the
@@ -195,7 +205,10 @@ func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 	if err := run.StopServer(ctx); err != nil {
 		fmt.Fprintf(e.Stdout, "::notice::could not stop an earlier sccache server on port %d: %v\n", ports.host, err)
 	}
-	if err := copyExecutable(res.Path, wrapper); err != nil {
+	if err := copyExecutable(res.Path, sccachePath); err != nil {
+		return nil, &ConfigError{fmt.Errorf("input cache-root: %w", err)}
+	}
+	if err := writeSupportFiles(o.Root, wrapper, sccachePath); err != nil {
 		return nil, &ConfigError{fmt.Errorf("input cache-root: %w", err)}
 	}
 
@@ -221,7 +234,7 @@ func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 	if err != nil {
 		st = &state.State{}
 	}
-	st.SccacheVersion, st.SccacheTarget, st.SccachePath = version, target, wrapper
+	st.SccacheVersion, st.SccacheTarget, st.SccachePath = version, target, sccachePath
 	st.ContainerTarget, st.Platform = containerTarget, plat.String()
 	st.CacheDir, st.CacheSize = cacheDir, o.CacheSize
 	// A size the user set in the environment wins over the input's default;
@@ -242,7 +255,7 @@ func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 		cmds.SetEnv(k, v)
 	}
 	cmds.AddPath(binDir)
-	cmds.SetOutput("sccache-path", wrapper)
+	cmds.SetOutput("sccache-path", sccachePath)
 	cmds.SetOutput("sccache-version", version)
 	cmds.SetOutput("cache-root", o.Root)
 	if err := cmds.Commit(e); err != nil {
@@ -252,9 +265,50 @@ func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 	if res.Downloaded {
 		how = "downloaded and verified"
 	}
-	fmt.Fprintf(e.Stdout, "sccache %s (%s) %s: %s\n", version, target, how, wrapper)
-	return &Result{Version: version, Target: target, ContainerTarget: containerTarget, SccachePath: wrapper,
+	fmt.Fprintf(e.Stdout, "sccache %s (%s) %s: %s\n", version, target, how, sccachePath)
+	return &Result{Version: version, Target: target, ContainerTarget: containerTarget, SccachePath: sccachePath,
 		Env: exports, CrossFiles: crossFiles, Downloaded: res.Downloaded}, nil
+}
+
+// WaitWrapper is the file name, in <root>/bin, of the RUSTC_WRAPPER used with
+// sccache releases before 0.9.
+const WaitWrapper = "sccache-wait"
+
+// ConfFile is the sccache configuration file setup writes under the root.
+const ConfFile = "sccache.conf"
+
+//go:embed sccache-wait.sh
+var waitScript []byte
+
+// sccacheConf raises sccache's server start-up timeout from 10 s: a build
+// container on a busy runner can take longer to start a server, and the
+// compile then fails instead of waiting.
+const sccacheConf = "server_startup_timeout_ms = 60000\n"
+
+// writeSupportFiles writes the sccache configuration and, when the wrapper is
+// the waiting script, the script itself.
+func writeSupportFiles(root, wrapper, sccachePath string) error {
+	if err := state.WriteFileAtomic(filepath.Join(root, ConfFile), []byte(sccacheConf), 0o644); err != nil {
+		return err
+	}
+	if wrapper == sccachePath {
+		return nil
+	}
+	return state.WriteFileAtomic(wrapper, waitScript, 0o755)
+}
+
+var releaseRE = regexp.MustCompile(`^v?([0-9]+)\.([0-9]+)\.`)
+
+// needsWaitWrapper reports whether an sccache release answers compiles
+// before writing their cache entries (releases before 0.9).
+func needsWaitWrapper(version string) bool {
+	m := releaseRE.FindStringSubmatch(version)
+	if m == nil {
+		return false
+	}
+	major, _ := strconv.Atoi(m[1])
+	minor, _ := strconv.Atoi(m[2])
+	return major == 0 && minor < 9
 }
 
 // prepareRoot creates the root layout and checks it is writable. cross runs
@@ -324,6 +378,7 @@ func exportsFor(o *Options, getenv func(string) string, wrapper, cacheDir string
 	}
 	set("RUSTC_WRAPPER", wrapper, "")
 	set("SCCACHE_DIR", cacheDir, "")
+	set("SCCACHE_CONF", filepath.Join(o.Root, ConfFile), "")
 	set("SCCACHE_CACHE_SIZE", o.CacheSizeText, "cache-size")
 	set("SCCACHE_DIRECT", strconv.FormatBool(o.Direct), "sccache-direct")
 	set("CARGO_INCREMENTAL", boolDigit(o.Incremental), "cargo-incremental")
@@ -399,7 +454,7 @@ type crossPlan struct {
 // the container), and a literal server port of its own.
 func CrossEntries(containerPort int) crossconf.Entries {
 	return crossconf.Entries{
-		Passthrough: []string{"RUSTC_WRAPPER", "SCCACHE_DIR", "SCCACHE_CACHE_SIZE", "SCCACHE_DIRECT",
+		Passthrough: []string{"RUSTC_WRAPPER", "SCCACHE_DIR", "SCCACHE_CONF", "SCCACHE_CACHE_SIZE", "SCCACHE_DIRECT",
 			RootVar, "SCCACHE_SERVER_PORT=" + strconv.Itoa(containerPort)},
 		Volumes: []string{RootVar},
 	}

@@ -27,8 +27,9 @@ func TestSetupExportsAndInstalls(t *testing.T) {
 		t.Errorf("SCCACHE_SERVER_PORT = %q", s.Env["SCCACHE_SERVER_PORT"])
 	}
 	want := map[string]string{
-		"RUSTC_WRAPPER":          filepath.Join(root, "bin", "sccache"),
+		"RUSTC_WRAPPER":          filepath.Join(root, "bin", "sccache-wait"), // a release before 0.9
 		"SCCACHE_DIR":            filepath.Join(root, "cache"),
+		"SCCACHE_CONF":           filepath.Join(root, "sccache.conf"),
 		"SCCACHE_CACHE_SIZE":     "500M",
 		"SCCACHE_DIRECT":         "true",
 		"CARGO_BUILD_PIPELINING": "false",
@@ -42,8 +43,12 @@ func TestSetupExportsAndInstalls(t *testing.T) {
 	if d := cmp.Diff([]string{filepath.Join(root, "bin")}, s.Path); d != "" {
 		t.Errorf("GITHUB_PATH (-want +got):\n%s", d)
 	}
-	if s.Outputs["sccache-version"] != r.Version || s.Outputs["sccache-path"] != want["RUSTC_WRAPPER"] || s.Outputs["cache-root"] != root {
+	sccache := filepath.Join(root, "bin", "sccache")
+	if s.Outputs["sccache-version"] != r.Version || s.Outputs["sccache-path"] != sccache || s.Outputs["cache-root"] != root {
 		t.Errorf("outputs = %v", s.Outputs)
+	}
+	if conf, err := os.ReadFile(want["SCCACHE_CONF"]); err != nil || !strings.Contains(string(conf), "server_startup_timeout_ms") {
+		t.Errorf("sccache.conf = %q, %v", conf, err)
 	}
 	out, err := exec.Command(want["RUSTC_WRAPPER"], "--version").CombinedOutput()
 	if err != nil || !strings.HasPrefix(string(out), "sccache ") {
@@ -137,6 +142,34 @@ func TestSetupFailuresChangeNothing(t *testing.T) {
 			}
 			if _, err := os.Stat(filepath.Join(r.Temp, "rustcache", "bin", "sccache")); err == nil {
 				t.Errorf("failed setup installed sccache into the root")
+			}
+		})
+	}
+}
+
+// TestWrapperByVersion: sccache 0.9 and later write the cache entry before
+// answering, so RUSTC_WRAPPER is sccache itself; earlier releases get the
+// waiting script.
+func TestWrapperByVersion(t *testing.T) {
+	for _, tc := range []struct{ version, wrapper string }{
+		{"v0.8.2", "sccache-wait"},
+		{"v0.9.0", "sccache"},
+		{"v0.18.1", "sccache"},
+	} {
+		t.Run(tc.version, func(t *testing.T) {
+			r := actiontest.New(t)
+			r.Release = fakerelease.New(t, fakerelease.Options{Versions: []string{tc.version}})
+			r.Env["GITHUB_SERVER_URL"], r.Env["GITHUB_API_URL"] = r.Release.ServerURL(), r.Release.APIURL()
+			s := r.Run("setup", map[string]string{"sccache-version": tc.version}, nil)
+			if s.Code != 0 {
+				t.Fatal(s.Stdout)
+			}
+			if got := filepath.Base(s.Env["RUSTC_WRAPPER"]); got != tc.wrapper {
+				t.Errorf("RUSTC_WRAPPER = %s, want %s", got, tc.wrapper)
+			}
+			_, err := os.Stat(filepath.Join(filepath.Dir(s.Env["RUSTC_WRAPPER"]), "sccache-wait"))
+			if (tc.wrapper == "sccache-wait") != (err == nil) {
+				t.Errorf("sccache-wait present = %v", err == nil)
 			}
 		})
 	}
