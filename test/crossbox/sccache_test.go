@@ -31,7 +31,12 @@ func cacheRoot(t *testing.T, scripts ...string) string {
 	root := t.TempDir()
 	copyFile(t, sccache, filepath.Join(root, "bin", "sccache"), 0o755)
 	for _, s := range scripts {
-		copyFile(t, filepath.Join("testdata", s), filepath.Join(root, "bin", s), 0o755)
+		src := filepath.Join("testdata", s)
+		if s == "sccache-wait.sh" {
+			// The action's own waiting wrapper, as setup installs it.
+			src = filepath.Join("..", "..", "setup", "sccache-wait.sh")
+		}
+		copyFile(t, src, filepath.Join(root, "bin", s), 0o755)
 	}
 	if err := os.MkdirAll(filepath.Join(root, "cache"), 0o755); err != nil {
 		t.Fatal(err)
