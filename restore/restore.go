@@ -88,7 +88,7 @@ func fetch(ctx context.Context, j *job.Job, rs *state.Restore, key string, resto
 	rs.Protocol = client.Protocol()
 	entry, err := client.Lookup(ctx, key, restoreKeys, rs.Version)
 	if err != nil {
-		rs.Warning = err.Error()
+		rs.Warning = j.Redact(err.Error())
 		return j.Fault("cache lookup failed", err)
 	}
 	if entry == nil {
@@ -98,7 +98,7 @@ func fetch(ctx context.Context, j *job.Job, rs *state.Restore, key string, resto
 	t0 := j.Env.Now()
 	st, n, err := stream(ctx, client, entry, j.State.CacheDir, j.Workspace(), j.State.CacheSize)
 	if err != nil {
-		rs.Warning = err.Error()
+		rs.Warning = j.Redact(err.Error())
 		what := "cache restore failed"
 		if errors.Is(err, archive.ErrUnsafe) || errors.Is(err, archive.ErrCorrupt) {
 			what = "cache entry " + entry.Key + " rejected"

@@ -63,9 +63,7 @@ func Run(ctx context.Context, e *runenv.Env) error {
 	if err := r.Err(); err != nil {
 		return err
 	}
-	if o.token != "" {
-		fmt.Fprintf(e.Stdout, "::add-mask::%s\n", o.token)
-	}
+	j.Mask(o.token)
 	if !j.SetupDone() {
 		return j.Fault("nothing to save", fmt.Errorf("%w under %q (did the setup step run with the same cache-root?)", job.ErrNoSetup, j.Root))
 	}
@@ -215,7 +213,7 @@ func pruneOld(ctx context.Context, j *job.Job, o options, prefix string, d *repo
 	})
 	d.Pruned = n
 	if err != nil {
-		d.PruneNote = "(pruning stopped: " + err.Error() + ")"
+		d.PruneNote = j.Redact("(pruning stopped: " + err.Error() + ")")
 		j.Notice("pruning older cache entries: %v", err)
 	}
 }

@@ -138,6 +138,10 @@ func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.Token != "" {
+		// Masked before it is sent anywhere or could appear in an error.
+		fmt.Fprintf(e.Stdout, "::add-mask::%s\n", o.Token)
+	}
 	plat := arch.Detect(e.Getenv, e.GOOS, e.GOARCH)
 	target := o.Target
 	if target == "" {

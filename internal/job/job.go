@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,11 +44,15 @@ type Job struct {
 	Warnings    []string
 
 	timeout time.Duration // what Timeout returned, for the advice on faults
+	secrets []string      // values Mask registered
 }
 
 // Open reads the common inputs (cache-root, fail-on-cache-error) and the state
 // setup left. A missing setup is reported as an error that says what to do.
 func Open(e *runenv.Env, r *inputs.Reader) (*Job, error) {
+	j := &Job{Env: e}
+	// Masked before anything else is printed or sent.
+	j.Mask(e.Getenv("ACTIONS_RUNTIME_TOKEN"))
 	root := r.String("cache-root", "")
 	r.Check(root == "" || filepath.IsAbs(root), "cache-root", root, "expected an absolute path, the cache-root given to the setup step")
 	if root == "" {
@@ -60,13 +65,33 @@ func Open(e *runenv.Env, r *inputs.Reader) (*Job, error) {
 		}
 		root = filepath.Join(base, "rustcache")
 	}
-	j := &Job{Env: e, Root: root, FailOnError: r.Bool("fail-on-cache-error", false), Mode: cacheservice.ModeFromEnv(e.Getenv)}
+	j.Root, j.FailOnError, j.Mode = root, r.Bool("fail-on-cache-error", false), cacheservice.ModeFromEnv(e.Getenv)
 	st, err := state.Load(root)
 	if err != nil {
 		return nil, fmt.Errorf("input cache-root: %w", err)
 	}
 	j.State = st
 	return j, nil
+}
+
+// Mask registers a credential: it prints ::add-mask:: for it, so the runner
+// hides it in the log, and Redact removes it from everything this job
+// prints or records — a service may echo what it was sent in an error.
+func (j *Job) Mask(secret string) {
+	secret = strings.TrimSpace(secret)
+	if secret == "" || slices.Contains(j.secrets, secret) {
+		return
+	}
+	j.secrets = append(j.secrets, secret)
+	fmt.Fprintf(j.Env.Stdout, "::add-mask::%s\n", escape(secret))
+}
+
+// Redact replaces every masked credential in s with "***".
+func (j *Job) Redact(s string) string {
+	for _, secret := range j.secrets {
+		s = strings.ReplaceAll(s, secret, "***")
+	}
+	return s
 }
 
 // TimeoutVar names an environment variable that, set to a positive Go
@@ -126,7 +151,7 @@ func (j *Job) Sccache() *sccache.Runner {
 // itself when fail-on-cache-error is set. Both say what happened and, when
 // there is something to say, what it means for later runs and what to do.
 func (j *Job) Fault(what string, err error) error {
-	msg := fmt.Sprintf("%s: %v", what, err)
+	msg := j.Redact(fmt.Sprintf("%s: %v", what, err))
 	j.Warnings = append(j.Warnings, msg)
 	hint := j.advice(err)
 	if hint != "" {
@@ -167,7 +192,7 @@ func (j *Job) advice(err error) string {
 
 // Notice prints a notice annotation.
 func (j *Job) Notice(format string, args ...any) {
-	fmt.Fprintf(j.Env.Stdout, "::notice title=rustcache-action::%s\n", escape(fmt.Sprintf(format, args...)))
+	fmt.Fprintf(j.Env.Stdout, "::notice title=rustcache-action::%s\n", escape(j.Redact(fmt.Sprintf(format, args...))))
 }
 
 // Unavailable says once, clearly, why the cache is not persisted.
