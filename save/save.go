@@ -162,7 +162,7 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 	t0 := j.Env.Now()
 	n, err := upload(uctx, client, key, version, st.CacheDir, j.Workspace())
 	switch {
-	case errors.Is(err, cacheservice.ErrAlreadyExists):
+	case errors.Is(err, cacheservice.ErrAlreadyExists), errors.Is(err, cacheservice.ErrRefused) && savedByOther(uctx, j, client, key, version):
 		d.SaveSkip = "another job saved " + key + " first"
 		j.Notice("cache entry %s already exists: another job saved it first", key)
 		return d, nil
@@ -175,6 +175,18 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 
 	pruneOld(ctx, j, o, rs.KeyPrefix, d)
 	return d, nil
+}
+
+// savedByOther reports whether, after the service declined this save, an
+// entry with exactly this key and version exists: another job of the same
+// configuration won the race (the v2 service may let both upload and
+// decline the second finalize).
+func savedByOther(ctx context.Context, j *job.Job, c cacheservice.Client, key, version string) bool {
+	if !j.Mode.CanRead() {
+		return false
+	}
+	e, err := c.Lookup(ctx, key, nil, version)
+	return err == nil && e != nil && e.Exact
 }
 
 // upload streams the archive into the service through a pipe.
