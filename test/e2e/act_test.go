@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -171,5 +172,50 @@ func TestActNative(t *testing.T) {
 	if testing.Short() {
 		t.Skip("act end-to-end runs take minutes")
 	}
-	coldWarm(t, "native.yml", nil)
+	coldWarm(t, "build.yml", nil)
+}
+
+// crossStandIn builds the cross stand-in (test/crossbox) for the workflow.
+func crossStandIn(t *testing.T) string {
+	t.Helper()
+	testkit.NeedTool(t, "bwrap")
+	bin := filepath.Join(t.TempDir(), "cross")
+	if out, err := exec.Command("go", "build", "-o", bin, "../crossbox/cmd/cross").CombinedOutput(); err != nil {
+		t.Fatalf("build the cross stand-in: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestActCross: the whole build runs inside a cross container (a sandbox
+// with its own network, uid and mounts); the hits are counted from the
+// shared disk cache, since the runner's sccache server never sees them.
+func TestActCross(t *testing.T) {
+	if testing.Short() {
+		t.Skip("act end-to-end runs take minutes")
+	}
+	cross := crossStandIn(t)
+	cold, warm := coldWarm(t, "build.yml", map[string]string{"E2E_CROSS_MODE": "true",
+		"E2E_BUILD": cross + " build --release -q"})
+	// The truth: every crate compiled in the container. The runner's own
+	// server (started by cross's `cargo metadata` on the runner) saw none of
+	// those compilations, yet the report counts them all.
+	if !regexp.MustCompile(`Runner's sccache server \| \d+ compile requests, 0 hits, 0 misses`).MatchString(warm.summary) {
+		t.Errorf("the runner's server took part in the build:\n%s", warm.summary)
+	}
+	if warm.outputs["hits"] != cold.outputs["misses"] {
+		t.Errorf("warm hits %s, cold misses %s: every entry the container stored should hit", warm.outputs["hits"], cold.outputs["misses"])
+	}
+}
+
+// TestActNativeThenCrossHostNetwork: a native build leaves the runner's
+// sccache server running; the cross build then shares the runner's network,
+// so a container client on the default port would reach that server, which
+// cannot see the container's paths. The container must use its own port.
+func TestActNativeThenCrossHostNetwork(t *testing.T) {
+	if testing.Short() {
+		t.Skip("act end-to-end runs take minutes")
+	}
+	cross := crossStandIn(t)
+	coldWarm(t, "build.yml", map[string]string{"E2E_CROSS_MODE": "true",
+		"E2E_BUILD": "cargo build --release -q && CROSS_CONTAINER_OPTS=--network=host " + cross + " build --release -q"})
 }
