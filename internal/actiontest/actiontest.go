@@ -170,7 +170,14 @@ func ParseKV(s string) map[string]string {
 // Cargo runs cargo in dir with the job environment, as a `run:` step would.
 func (r *Runner) Cargo(dir string, jobEnv map[string]string, args ...string) (string, error) {
 	r.T.Helper()
-	cmd := exec.Command("cargo", args...)
+	return r.Command(dir, jobEnv, "cargo", args...)
+}
+
+// Command runs a program in dir with the job environment, as a `run:` step
+// would.
+func (r *Runner) Command(dir string, jobEnv map[string]string, name string, args ...string) (string, error) {
+	r.T.Helper()
+	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
 	cmd.Env = os.Environ()
 	for k, v := range r.Env {
