@@ -5,14 +5,17 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 
+	"github.com/org/rustcache-action/arch"
 	"github.com/org/rustcache-action/internal/actiontest"
+	"github.com/org/rustcache-action/internal/fakerelease"
 )
 
-// malformedConfigsTried counts the malformed configuration files given.
-var malformedConfigsTried atomic.Int64
+// configFaultsTried counts the malformed configuration files and bad release downloads given.
+var configFaultsTried atomic.Int64
 
 // TestMalformedCargoMetadata gives setup a workspace whose cross
 // configuration in Cargo.toml (or in the file CROSS_CONFIG names) is
@@ -50,7 +53,7 @@ func TestMalformedCargoMetadata(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			malformedConfigsTried.Add(1)
+			configFaultsTried.Add(1)
 			r := actiontest.New(t)
 			for k, v := range tc.env {
 				r.Env[k] = filepath.Join(r.Workspace, v)
@@ -88,6 +91,46 @@ func TestMalformedCargoMetadata(t *testing.T) {
 			}
 			if _, err := os.Stat(filepath.Join(r.Temp, "rustcache", "bin", "sccache")); err == nil {
 				t.Error("failed setup installed sccache")
+			}
+		})
+	}
+}
+
+// TestBadDownloadInstallsNothing: a release whose bytes do not match the
+// published checksum is refused, and nothing is installed — neither in the
+// root nor in the runner's tool cache — or exported. (setup/setup_test.go
+// checks the root and the message; this checks the tool cache too.)
+func TestBadDownloadInstallsNothing(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fault fakerelease.Fault
+		file  string // "" the asset, ".sha256" its checksum file
+		want  string
+	}{
+		{"checksum file names other bytes", fakerelease.WrongChecksum, ".sha256", "checksum"},
+		{"asset with one byte changed", fakerelease.Corrupt, "", "checksum"},
+		{"asset cut short", fakerelease.Truncated, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			configFaultsTried.Add(1)
+			r := actiontest.New(t)
+			r.Release.Fail(arch.AssetName(r.Version, "x86_64-unknown-linux-musl")+tc.file, tc.fault, -1)
+			s := r.Run("setup", map[string]string{"sccache-version": r.Version}, nil)
+			errs := strings.Join(s.Annotations("error"), "\n")
+			t.Logf("%s", errs)
+			if s.Code == 0 || errs == "" || !strings.Contains(strings.ToLower(errs), tc.want) {
+				t.Fatalf("exit %d, errors %q; want a failure mentioning %q\n%s", s.Code, errs, tc.want, s.Stdout)
+			}
+			if len(s.Env) != 0 || len(s.Path) != 0 || len(s.Outputs) != 0 {
+				t.Errorf("failed setup wrote env %v path %v outputs %v", s.Env, s.Path, s.Outputs)
+			}
+			for _, dir := range []string{r.ToolCache, filepath.Join(r.Temp, "rustcache")} {
+				for name, v := range tree(t, dir) {
+					if v != "dir" {
+						t.Errorf("failed setup left %s in %s", name, dir)
+					}
+				}
 			}
 		})
 	}
