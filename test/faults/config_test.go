@@ -14,7 +14,8 @@ import (
 	"github.com/org/rustcache-action/internal/fakerelease"
 )
 
-// configFaultsTried counts the malformed configuration files and bad release downloads given.
+// configFaultsTried counts the malformed configuration files and the bad
+// release downloads given.
 var configFaultsTried atomic.Int64
 
 // TestMalformedCargoMetadata gives setup a workspace whose cross

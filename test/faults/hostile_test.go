@@ -26,7 +26,6 @@ type entry struct {
 	name     string
 	typ      byte
 	body     string
-	size     int64 // declared size when body is empty and size > 0
 	linkname string
 	mode     int64
 	pax      map[string]string

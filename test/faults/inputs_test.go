@@ -93,16 +93,14 @@ func badInputs() []badInput {
 			out = append(out, b)
 		}
 	}
-	for _, b := range []badInput{
+	out = append(out, []badInput{
 		{step: "restore", input: "restore", value: "no"},
 		{step: "save", input: "save", value: "maybe"},
 		{step: "save", input: "save-if", value: "refs/heads/main"},
 		{step: "save", input: "keep", value: "-1"},
 		{step: "save", input: "keep", value: "101"},
 		{step: "save", input: "keep", value: "all"},
-	} {
-		out = append(out, b)
-	}
+	}...)
 	return out
 }
 

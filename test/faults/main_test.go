@@ -2,6 +2,7 @@ package faults_test
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"testing"
 )
@@ -20,5 +21,10 @@ func TestMain(m *testing.M) {
 	if !explicit {
 		_ = flag.Set("test.parallel", "8")
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if n := faultsInjected.Load() + badInputsTried.Load() + hostileTried.Load() + configFaultsTried.Load(); n > 0 {
+		fmt.Printf("faults suite: %d service faults injected, %d bad inputs, %d hostile archives, %d malformed configurations or bad downloads\n",
+			faultsInjected.Load(), badInputsTried.Load(), hostileTried.Load(), configFaultsTried.Load())
+	}
+	os.Exit(code)
 }
