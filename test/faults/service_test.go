@@ -460,3 +460,38 @@ func checkSaved(t *testing.T, j *job, want outcome, outputs map[string]string) {
 		t.Errorf("nothing was saved, yet a restore brought back %v", names(got))
 	}
 }
+
+// TestNoCacheService: no cache-service variables reach the steps (macOS and
+// Windows runners without the credentials step, a local runner without a
+// cache server). restore and save each say so once, pointing at the README,
+// and exit 0 (1 with fail-on-cache-error); sccache is still set up.
+func TestNoCacheService(t *testing.T) {
+	for _, strict := range []string{"false", "true"} {
+		t.Run("fail-on-cache-error="+strict, func(t *testing.T) {
+			t.Parallel()
+			faultsInjected.Add(1)
+			j := newJob(t, nil, nil)
+			j.fill()
+			before := tree(t, j.cacheDir)
+			for _, step := range []string{"restore", "save"} {
+				s := j.run(step, map[string]string{"fail-on-cache-error": strict})
+				said := s.Annotations("warning")
+				wantCode := 0
+				if strict == "true" {
+					said, wantCode = s.Annotations("error"), 1
+				}
+				if s.Code != wantCode || len(said) != 1 {
+					t.Errorf("%s: exit %d, annotations %q; want exit %d and one\n%s", step, s.Code, said, wantCode, s.Stdout)
+					continue
+				}
+				if !strings.Contains(said[0], "cache persistence is off") || !strings.Contains(said[0], "Runtime credentials") {
+					t.Errorf("%s: %q does not say persistence is off and where to read how to turn it on", step, said[0])
+				}
+			}
+			if d := treeDiff(before, tree(t, j.cacheDir)); d != "" {
+				t.Errorf("the cache dir changed (-before +after):\n%s", d)
+			}
+			j.checkNoLeftovers()
+		})
+	}
+}
