@@ -168,6 +168,9 @@ func checkSecrets(t *testing.T, name string, s *stampedStep, token string) {
 		t.Errorf("%s: output line %d shows the token: %q", name, i+1, l.text)
 	}
 	for _, r := range s.reqs {
+		if h := hostOf(r.url); !strings.HasPrefix(h, "127.0.0.1:") {
+			t.Errorf("%s: a request left the machine: %s", name, h)
+		}
 		if !strings.Contains(r.auth, token) {
 			continue
 		}
