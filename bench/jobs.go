@@ -108,6 +108,7 @@ func benchJobs(ctx context.Context, env *benchEnv, t *table, c crate, b builder,
 			return nil, fmt.Errorf("(a): %w", err)
 		}
 		rowA.runs = append(rowA.runs, s)
+		env.logf("  (a) %s (cpu %s), load %s", seconds(s.wall), seconds(s.cpu), loadAvg())
 
 		// (b) and (c) share a fresh cache service.
 		svc := fakecache.NewV1(env.tb)
@@ -160,6 +161,7 @@ func benchJobs(ctx context.Context, env *benchEnv, t *table, c crate, b builder,
 			return nil, fmt.Errorf("(b): the cold job should miss and save: restore %v, save %v\n%s", restore.outputs, save.outputs, save.stdout)
 		}
 		rowB.runs = append(rowB.runs, sb)
+		env.logf("  (b) %s: %s, load %s", seconds(sb.wall), stepNote([]map[string]time.Duration{parts}), loadAvg())
 		stepsB = append(stepsB, parts)
 		if round == 0 && stash != "" {
 			if err := copyTree(filepath.Join(r.Temp, "rustcache", "cache"), stash); err != nil {
@@ -180,6 +182,7 @@ func benchJobs(ctx context.Context, env *benchEnv, t *table, c crate, b builder,
 		}
 		hitNote = fmt.Sprintf("hits %s misses %s", save.outputs["hits"], save.outputs["misses"])
 		rowC.runs = append(rowC.runs, sc)
+		env.logf("  (c) %s: %s, load %s", seconds(sc.wall), stepNote([]map[string]time.Duration{parts}), loadAvg())
 		stepsC = append(stepsC, parts)
 	}
 	rowA.note = "plain cargo"

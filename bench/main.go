@@ -30,6 +30,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,6 +46,9 @@ type benchEnv struct {
 	short   bool
 	runs    int
 	log     io.Writer
+
+	scale      []int64 // benchmark 4's sizes in bytes, when given
+	smallFiles int     // benchmark 4's small-file count, when given
 }
 
 func (e *benchEnv) logf(format string, args ...any) {
@@ -68,10 +72,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	only := fs.String("only", "1,2,3,4", "benchmarks to run, comma-separated")
 	crateName := fs.String("crate", "", "crate for benchmark 1: workload or tiny (default: workload, tiny with -short)")
 	keep := fs.Bool("keep", false, "keep the scratch directory")
+	scale := fs.String("scale", "", "sizes in MB for benchmark 4, comma-separated (default 50,200,1000; 2,8,32 with -short)")
+	smallFiles := fs.Int("small-files", 0, "files of the many-small-files case of benchmark 4 (default 100000; 2000 with -short)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	env := &benchEnv{short: *short, runs: *runs, log: stderr}
+	env := &benchEnv{short: *short, runs: *runs, log: stderr, smallFiles: *smallFiles}
+	for _, f := range strings.Split(*scale, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		mb, err := strconv.ParseFloat(f, 64)
+		if err != nil || mb <= 0 {
+			fmt.Fprintf(stderr, "bench: -scale: %q is not a size in MB\n", f)
+			return 2
+		}
+		env.scale = append(env.scale, int64(mb*1e6))
+	}
 	if env.runs <= 0 {
 		env.runs = 3
 		if env.short {

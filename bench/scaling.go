@@ -29,6 +29,12 @@ func benchScaling(ctx context.Context, env *benchEnv, t *table) error {
 		sizes = []int64{2e6, 8e6, 32e6}
 		smallFiles = 2_000
 	}
+	if len(env.scale) > 0 {
+		sizes = env.scale
+	}
+	if env.smallFiles > 0 {
+		smallFiles = env.smallFiles
+	}
 	kinds := serviceKinds(false)
 	var cases []scaleCase
 	for i, n := range sizes {

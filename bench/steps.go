@@ -75,6 +75,10 @@ func (st *stepper) run(ctx context.Context, cmd string, inputs, jobEnv map[strin
 	c.Stdout, c.Stderr = &out, &out
 	took, err := timeIt(c.Run)
 	o := &stepOut{name: cmd, stdout: out.String(), took: took}
+	if took.wall > 2*time.Second && took.cpu < took.wall/10 {
+		// A step that mostly waited: show what it said.
+		fmt.Fprintf(os.Stderr, "bench: %s idled %s (cpu %s), SCCACHE_SERVER_PORT=%s:\n%s\n", cmd, seconds(took.wall), seconds(took.cpu), env["SCCACHE_SERVER_PORT"], o.stdout)
+	}
 	if err != nil {
 		ee, ok := err.(*exec.ExitError)
 		if !ok {
