@@ -53,10 +53,17 @@ func (o Options) withDefaults() Options {
 func New(o Options) *retryablehttp.Client {
 	o = o.withDefaults()
 	c := retryablehttp.NewClient()
-	if o.Base != nil {
-		c.HTTPClient = o.Base
-	} else {
+	switch {
+	case o.Base == nil:
 		c.HTTPClient = &http.Client{Transport: defaultTransport()}
+	case o.Base.Transport == nil:
+		// A plain client would use http.DefaultTransport, which waits
+		// forever for a server that accepts and never answers.
+		hc := *o.Base
+		hc.Transport = defaultTransport()
+		c.HTTPClient = &hc
+	default:
+		c.HTTPClient = o.Base
 	}
 	c.Logger = nil
 	c.RetryMax = o.RetryMax
@@ -121,9 +128,13 @@ func CheckRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 	return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
 }
 
+// ResponseHeaderTimeout bounds the wait for a response's headers: a service
+// that accepts a request and never answers costs this much per attempt.
+var ResponseHeaderTimeout = 60 * time.Second
+
 func defaultTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.ResponseHeaderTimeout = 60 * time.Second
+	t.ResponseHeaderTimeout = ResponseHeaderTimeout
 	t.MaxIdleConnsPerHost = 16
 	return t
 }
