@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,46 +82,81 @@ func benchScaling(ctx context.Context, env *benchEnv, t *table) error {
 		settle()
 	}
 
-	// The curve: MB/s per size for each path, and whether it stays flat.
+	// The curve: time and rate per size for each path, and a straight line
+	// through the synthetic sizes (time = fixed + bytes/rate).
 	for _, path := range []string{"v1", "v2+MemBlobs", "v1 steps"} {
 		for _, op := range []string{"save", "restore"} {
 			var parts []string
-			var lo, hi float64
+			var xs, ys []float64
 			for i, p := range points {
 				r := p.save[path]
 				if op == "restore" {
 					r = p.restore[path]
 				}
-				if r == nil {
+				if r == nil || len(r.runs) == 0 {
 					continue
 				}
-				rate := r.mbps()
 				w, _ := r.median()
-				parts = append(parts, fmt.Sprintf("%s/%d files: %.0f MB/s", mb(p.bytes), p.files, rate))
+				part := fmt.Sprintf("%s: %s, %.0f MB/s", mb(p.bytes), seconds(w), r.mbps())
+				if p.files >= 10_000 {
+					part = fmt.Sprintf("%d files: %s, %.0f files/s", p.files, seconds(w), float64(p.files)/w.Seconds())
+				}
+				parts = append(parts, part)
 				if i < len(sizes) { // the synthetic sizes, not the small files
-					if lo == 0 || rate < lo {
-						lo = rate
-					}
-					hi = max(hi, rate)
-				}
-				if p.files >= 10_000 && w > 0 {
-					parts[len(parts)-1] += fmt.Sprintf(" (%.0f files/s)", float64(p.files)/w.Seconds())
+					xs, ys = append(xs, float64(p.bytes)), append(ys, w.Seconds())
 				}
 			}
-			verdict := "no data"
-			if lo > 0 {
-				spread := hi/lo - 1
-				verdict = fmt.Sprintf("rate varies %.0f%% over the sizes: ", 100*spread)
-				if spread <= 0.35 {
-					verdict += "linear"
-				} else {
-					verdict += "not linear"
-				}
-			}
-			t.add(&row{group: "4 scaling curve", name: path + " " + op, ratio: verdict, note: strings.Join(parts, ", ")})
+			t.add(&row{group: "4 scaling curve", name: path + " " + op, ratio: linearity(xs, ys), note: strings.Join(parts, "; ")})
 		}
 	}
 	return nil
+}
+
+// linearity fits seconds = a + bytes/rate through the points by least
+// squares and says whether every point lies within 20% of the line.
+func linearity(bytes, secs []float64) string {
+	a, b, ok := fitLine(bytes, secs)
+	if !ok {
+		return "too few sizes"
+	}
+	worst := 0.0
+	for i := range bytes {
+		if secs[i] > 0 {
+			worst = max(worst, math.Abs(a+b*bytes[i]-secs[i])/secs[i])
+		}
+	}
+	verdict := "linear"
+	if worst > 0.20 || b <= 0 {
+		verdict = "NOT linear"
+	}
+	rate := "∞"
+	if b > 0 {
+		rate = fmt.Sprintf("%.0f MB/s", 1/b/1e6)
+	}
+	return fmt.Sprintf("%s: %.2fs + bytes at %s (worst point off by %.0f%%)", verdict, a, rate, 100*worst)
+}
+
+// fitLine is the least-squares line y = a + b·x; ok is false for fewer than
+// two distinct x.
+func fitLine(x, y []float64) (a, b float64, ok bool) {
+	n := float64(len(x))
+	if len(x) < 2 {
+		return 0, 0, false
+	}
+	var sx, sy, sxx, sxy float64
+	for i := range x {
+		sx += x[i]
+		sy += y[i]
+		sxx += x[i] * x[i]
+		sxy += x[i] * y[i]
+	}
+	d := n*sxx - sx*sx
+	if d == 0 {
+		return 0, 0, false
+	}
+	b = (n*sxy - sx*sy) / d
+	a = (sy - b*sx) / n
+	return a, b, true
 }
 
 // measureSteps times the real save and restore steps (the compiled program)

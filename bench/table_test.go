@@ -93,3 +93,22 @@ func TestTableGolden(t *testing.T) {
 		t.Errorf("table differs from %s (-want +got):\n%s", golden, d)
 	}
 }
+
+func TestLinearity(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		bytes, secs []float64
+		want        string
+	}{
+		{"straight", []float64{50e6, 200e6, 1000e6}, []float64{0.6, 1.2, 4.4}, "linear: 0.40s + bytes at 250 MB/s (worst point off by 0%)"},
+		{"bent", []float64{50e6, 200e6, 1000e6}, []float64{0.3, 1.0, 20}, "NOT linear"},
+		{"one size", []float64{50e6}, []float64{1}, "too few sizes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := linearity(tc.bytes, tc.secs)
+			if len(got) < len(tc.want) || got[:len(tc.want)] != tc.want {
+				t.Errorf("linearity = %q, want prefix %q", got, tc.want)
+			}
+		})
+	}
+}
