@@ -193,4 +193,3 @@ func finish(j *job.Job, rs *state.Restore) error {
 	}
 	return nil
 }
-
