@@ -59,7 +59,7 @@ func Main(ctx context.Context, args []string, e *runenv.Env) int {
 	}
 	if err != nil {
 		if path, line, col, ok := setup.FileError(err); ok {
-			fmt.Fprintf(e.Stdout, "::error file=%s,line=%d,col=%d,title=rustcache-action %s::%s\n", path, line, col, args[1], escape(err.Error()))
+			fmt.Fprintf(e.Stdout, "::error file=%s,line=%d,col=%d,title=rustcache-action %s::%s\n", escapeProperty(path), line, col, args[1], escape(err.Error()))
 			return ExitFailed
 		}
 		// One annotation per line of a joined error, so each bad input is
@@ -75,4 +75,10 @@ func Main(ctx context.Context, args []string, e *runenv.Env) int {
 // escape encodes a workflow command's message as the runner expects.
 func escape(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+// escapeProperty encodes a workflow command property (file=…) as the runner
+// expects: a comma or colon in a path would end the property.
+func escapeProperty(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
 }
