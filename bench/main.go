@@ -168,7 +168,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		map[bool]string{true: "short", false: "full"}[env.short], env.runs, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
 	fmt.Fprintf(stdout, "load average (1/5/15 min) at start: %s, at end: %s; took %s\n\n", load0, loadAvg(), time.Since(start).Round(time.Second))
 	t.write(stdout)
-	fmt.Fprintln(stdout, "\ncpu/wall: CPU seconds of the benchmark process and its children (fake services included) per wall second; 2.00 = both cores busy.")
+	fmt.Fprintln(stdout, "\ncpu/wall: CPU seconds of the benchmark process and the children it waited for (in-process fake services included;")
+	fmt.Fprintln(stdout, "the sccache server daemon and processes inside the cross sandbox are not counted) per wall second; 2.00 = both cores busy.")
+	fmt.Fprintln(stdout, "MB/s: bytes of cache content (not of the archive) per second. \"best\": the ratio of the fastest runs, which other load disturbs least.")
 	if len(failures) > 0 {
 		fmt.Fprintf(stdout, "\n%d benchmark(s) BROKEN:\n", len(failures))
 		for _, err := range failures {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -554,6 +555,8 @@ func benchParts(ctx context.Context, env *benchEnv, t *table, tc transferCase) e
 		up[k.name] = t.add(&row{group: group, name: k.name + " upload ← memory (Save)", bytes: n, note: "MB/s of cache content; " + mb(int64(len(data))) + " sent"})
 		down[k.name] = t.add(&row{group: group, name: k.name + " download → io.Discard", bytes: n})
 	}
+	sink := t.add(&row{group: group, name: "v1 upload ← memory to a discarding server", bytes: n, note: "the client and loopback alone"})
+	sum := t.add(&row{group: group, name: "MD5 of the archive (v2 client: blocks up, ranges down)", bytes: n})
 	dst, err := newLayout(filepath.Join(env.scratch, "restore"))
 	if err != nil {
 		return err
@@ -604,6 +607,26 @@ func benchParts(ctx context.Context, env *benchEnv, t *table, tc transferCase) e
 			return err
 		}
 		settle()
+
+		s, err = timeIt(func() error {
+			vars, stop := sinkV1()
+			defer stop()
+			c, err := newClient(vars)
+			if err != nil {
+				return err
+			}
+			_, err = c.Save(ctx, fmt.Sprintf("sink-%d", round), version, bytes.NewReader(data))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("upload to the sink: %w", err)
+		}
+		sink.runs = append(sink.runs, s)
+		s, _ = timeIt(func() error {
+			md5.Sum(data)
+			return nil
+		})
+		sum.runs = append(sum.runs, s)
 
 		for _, k := range kinds {
 			if err := func() error {
