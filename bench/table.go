@@ -111,16 +111,6 @@ func (t *table) add(r *row) *row {
 	return r
 }
 
-// find returns the row of group and name, or nil.
-func (t *table) find(group, name string) *row {
-	for _, r := range t.rows {
-		if r.group == group && r.name == name {
-			return r
-		}
-	}
-	return nil
-}
-
 var tableHeader = []string{"benchmark", "case", "n", "median", "min–max", "MB/s", "cpu/wall", "ratio", "target", "note"}
 
 // cells renders a row's columns.
