@@ -112,3 +112,11 @@ func TestLinearity(t *testing.T) {
 		})
 	}
 }
+
+func TestCacheSizeFor(t *testing.T) {
+	for files, want := range map[int]string{100: "", 32000: "", 100_000: "7G"} {
+		if got := cacheSizeFor(files); got != want {
+			t.Errorf("cacheSizeFor(%d) = %q, want %q", files, got, want)
+		}
+	}
+}
