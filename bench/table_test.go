@@ -100,7 +100,7 @@ func TestLinearity(t *testing.T) {
 		bytes, secs []float64
 		want        string
 	}{
-		{"straight", []float64{50e6, 200e6, 1000e6}, []float64{0.6, 1.2, 4.4}, "linear: 0.40s + bytes at 250 MB/s (worst point off by 0%)"},
+		{"straight", []float64{50e6, 200e6, 1000e6}, []float64{0.6, 1.2, 4.4}, "linear: 0.40s + bytes at 250 MB/s (off by ≤ 0% of the longest)"},
 		{"bent", []float64{50e6, 200e6, 1000e6}, []float64{0.3, 1.0, 20}, "NOT linear"},
 		{"one size", []float64{50e6}, []float64{1}, "too few sizes"},
 	} {
