@@ -79,7 +79,7 @@ func ParseOptions(e *runenv.Env) (*Options, error) {
 	o.DownloadBase = r.String("sccache-url", "")
 	r.Check(o.DownloadBase == "" || strings.HasPrefix(o.DownloadBase, "https://") || strings.HasPrefix(o.DownloadBase, "http://"),
 		"sccache-url", o.DownloadBase, "expected an http(s) URL of a directory holding <version>/<asset>")
-	o.Root = r.String("cache-root", defaultRoot(e))
+	o.Root = r.String("cache-root", e.DefaultRoot())
 	r.Check(filepath.IsAbs(o.Root), "cache-root", o.Root, "expected an absolute path")
 	o.CacheSizeText, o.CacheSize = r.Size("cache-size", "2G")
 	o.overridden["cache-size"] = strings.TrimSpace(a.GetInput("cache-size")) != ""
@@ -109,17 +109,6 @@ func ParseOptions(e *runenv.Env) (*Options, error) {
 		return nil, &ConfigError{err}
 	}
 	return o, nil
-}
-
-func defaultRoot(e *runenv.Env) string {
-	base := e.Getenv("RUNNER_TEMP")
-	if base == "" {
-		base = e.Getenv("TMPDIR")
-	}
-	if base == "" {
-		base = os.TempDir()
-	}
-	return filepath.Join(base, "rustcache")
 }
 
 // Result is what setup did, for tests and the report.

@@ -59,11 +59,7 @@ func Open(e *runenv.Env, r *inputs.Reader) (*Job, error) {
 		root = e.Getenv("RUSTCACHE_ROOT")
 	}
 	if root == "" {
-		base := e.Getenv("RUNNER_TEMP")
-		if base == "" {
-			base = os.TempDir()
-		}
-		root = filepath.Join(base, "rustcache")
+		root = e.DefaultRoot()
 	}
 	j.Root, j.FailOnError, j.Mode = root, r.Bool("fail-on-cache-error", false), cacheservice.ModeFromEnv(e.Getenv)
 	st, err := state.Load(root)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -111,4 +112,18 @@ next:
 		out = append(out, kv)
 	}
 	return out
+}
+
+// DefaultRoot is the action's root directory when the cache-root input is
+// empty: rustcache under RUNNER_TEMP (TMPDIR, then the system's temporary
+// directory, outside a runner). setup, restore and save must agree on it.
+func (e *Env) DefaultRoot() string {
+	base := e.Getenv("RUNNER_TEMP")
+	if base == "" {
+		base = e.Getenv("TMPDIR")
+	}
+	if base == "" {
+		base = os.TempDir()
+	}
+	return filepath.Join(base, "rustcache")
 }

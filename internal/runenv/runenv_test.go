@@ -16,3 +16,17 @@ func TestChildEnvironDropsCredentials(t *testing.T) {
 		t.Errorf("ChildEnviron = %q, want %q", got, want)
 	}
 }
+
+func TestDefaultRoot(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"RUNNER_TEMP": "/r", "TMPDIR": "/t"}, "/r/rustcache"},
+		{map[string]string{"TMPDIR": "/t"}, "/t/rustcache"},
+	} {
+		if got := FromMap(tc.env, io.Discard, nil).DefaultRoot(); got != tc.want {
+			t.Errorf("DefaultRoot(%v) = %q, want %q", tc.env, got, tc.want)
+		}
+	}
+}
