@@ -188,8 +188,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		map[bool]string{true: "short", false: "full"}[env.short], env.runs, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
 	fmt.Fprintf(stdout, "load average (1/5/15 min) at start: %s, at end: %s; took %s\n\n", load0, loadAvg(), time.Since(start).Round(time.Second))
 	t.write(stdout)
-	fmt.Fprintln(stdout, "\ncpu/wall: CPU seconds of the benchmark process and the children it waited for (in-process fake services included;")
-	fmt.Fprintln(stdout, "the sccache server daemon and processes inside the cross sandbox are not counted) per wall second; 2.00 = both cores busy.")
+	fmt.Fprintln(stdout, "\ncpu/wall: CPU seconds per wall second (2.00 = both cores busy) of the benchmark process and the children it waited for,")
+	fmt.Fprintln(stdout, "in-process fake services included; a native job adds its sccache server's (read from /proc before save stops it);")
+	fmt.Fprintln(stdout, "processes inside the cross sandbox are not seen.")
 	fmt.Fprintln(stdout, "MB/s: bytes of cache content (not of the archive) per second. \"best\": the ratio of the fastest runs, which other load disturbs least.")
 	if len(failures) > 0 {
 		fmt.Fprintf(stdout, "\n%d benchmark(s) BROKEN:\n", len(failures))
