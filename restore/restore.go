@@ -111,16 +111,6 @@ func fetch(ctx context.Context, j *job.Job, rs *state.Restore, key string, resto
 	return nil
 }
 
-// Bounds on the number of files an entry may hold: an sccache entry for a
-// Rust crate (a compressed rlib, rmeta and dep-info) is rarely below tens of
-// KiB, so a cache of cache-size bytes holding more than one entry per
-// minAverageEntry bytes (and more than minEntries) is an archive of tiny
-// files made to exhaust inodes and time. 2 GiB allow 32768 files.
-const (
-	minEntries      = 16384
-	minAverageEntry = 64 << 10
-)
-
 // errExtracted closes the pipe once extraction has ended, which stops the
 // downloader; the write error it then reports is not a download fault.
 var errExtracted = errors.New("extraction finished")
@@ -147,7 +137,7 @@ func stream(ctx context.Context, c cacheservice.Client, entry *cacheservice.Entr
 		maxBytes = 4*cacheSize + 1<<30
 		// And far fewer files than an archive of empty files could hold,
 		// each of which costs a file creation before the limit is seen.
-		maxEntries = int(max(minEntries, cacheSize/minAverageEntry))
+		maxEntries = job.MaxEntries(cacheSize)
 	}
 	st, xerr := archive.Extract(ctx, pr, dir, workspace, archive.ExtractOptions{MaxBytes: maxBytes, MaxEntries: maxEntries})
 	// Unblock the downloader whatever happened; a complete archive needs none

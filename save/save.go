@@ -130,6 +130,14 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		fmt.Fprintf(j.Env.Stdout, "upload skipped: %s\n", d.SaveSkip)
 		return d, nil
 	}
+	files := make([]string, 0, len(after))
+	for f := range after {
+		files = append(files, f)
+	}
+	if n, limit := job.ArchiveEntries(files), job.MaxEntries(st.CacheSize); n > limit {
+		d.SaveSkip = fmt.Sprintf("the cache holds %d entries, more than restore accepts for its cache-size (%d)", n, limit)
+		return d, j.Fault("cache not saved", fmt.Errorf("%s: raise cache-size (restore accepts one entry per 64 KiB of it, at least 16384)", d.SaveSkip))
+	}
 
 	// 4. Trim, upload, prune.
 	removed, _, err := diskcache.Trim(st.CacheDir, after, st.CacheSize)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -276,3 +277,33 @@ func (j *Job) rustcVersion(ctx context.Context, dirs []string) string {
 
 // SnapshotPath is where restore leaves the cache snapshot.
 func (j *Job) SnapshotPath() string { return filepath.Join(j.Root, SnapshotFile) }
+
+// Bounds on the number of archive entries a cache may hold: an sccache entry
+// for a Rust crate (a compressed rlib, rmeta and dep-info) is rarely below
+// tens of KiB, so a cache of cache-size bytes holding more than one entry per
+// minAverageEntry bytes (and more than minEntries) is an archive of tiny
+// files made to exhaust inodes and time. 2 GiB allow 32768 entries.
+const (
+	minEntries      = 16384
+	minAverageEntry = 64 << 10
+)
+
+// MaxEntries is how many archive entries (files and directories) restore
+// accepts for a cache of cacheSize bytes. save refuses to upload a cache past
+// it, since no restore would take it back.
+func MaxEntries(cacheSize int64) int {
+	return int(max(minEntries, cacheSize/minAverageEntry))
+}
+
+// ArchiveEntries counts the entries an archive of a cache with these files
+// (slash-separated paths relative to the cache dir) holds: the files, every
+// directory above them, and the cache dir itself.
+func ArchiveEntries(files []string) int {
+	dirs := map[string]bool{}
+	for _, f := range files {
+		for d := path.Dir(f); d != "." && !dirs[d]; d = path.Dir(d) {
+			dirs[d] = true
+		}
+	}
+	return len(files) + len(dirs) + 1
+}
