@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+
+	"github.com/org/rustcache-action/internal/workload"
 )
 
 const hexDigits = "0123456789abcdef"
@@ -163,7 +165,7 @@ func copyTree(src, dst string) error {
 		case d.IsDir():
 			return os.MkdirAll(out, info.Mode().Perm()|0o700)
 		case info.Mode().IsRegular():
-			if err := copyFile(p, out, info.Mode().Perm()); err != nil {
+			if err := workload.CopyFile(p, out, info.Mode().Perm()); err != nil {
 				return err
 			}
 			return os.Chtimes(out, info.ModTime(), info.ModTime())
@@ -171,21 +173,4 @@ func copyTree(src, dst string) error {
 			return nil
 		}
 	})
-}
-
-func copyFile(src, dst string, perm fs.FileMode) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }

@@ -194,14 +194,16 @@ func copyTree(src, dst string) error {
 		case d.IsDir():
 			return os.MkdirAll(out, 0o755)
 		case info.Mode().IsRegular():
-			return copyFile(p, out, info.Mode().Perm())
+			return CopyFile(p, out, info.Mode().Perm())
 		default:
 			return nil
 		}
 	})
 }
 
-func copyFile(src, dst string, perm fs.FileMode) error {
+// CopyFile copies the regular file src to dst, which must not exist yet,
+// with permission bits perm.
+func CopyFile(src, dst string, perm fs.FileMode) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
