@@ -36,8 +36,8 @@ func writeUnit(t *testing.T, p string, u fakeUnit) {
 	files := map[string]string{
 		filepath.Join(dir, u.kind+"-"+target):         hex.EncodeToString(raw[:]),
 		filepath.Join(dir, u.kind+"-"+target+".json"): fmt.Sprintf(`{"rustc":1,"deps":[%s],"local":[]}`, strings.Join(deps, ",")),
-		filepath.Join(dir, "invoked.timestamp"):        "",
-		filepath.Join(dir, "dep-"+u.kind+"-"+target):   "x",
+		filepath.Join(dir, "invoked.timestamp"):       "",
+		filepath.Join(dir, "dep-"+u.kind+"-"+target):  "x",
 	}
 	for _, f := range u.files {
 		files[filepath.Join(p, f)] = "artifact " + f
