@@ -23,6 +23,7 @@ import (
 	"github.com/org/rustcache-action/internal/archive"
 	"github.com/org/rustcache-action/internal/cacheservice"
 	"github.com/org/rustcache-action/internal/diskcache"
+	"github.com/org/rustcache-action/internal/httpx"
 	"github.com/org/rustcache-action/internal/inputs"
 	"github.com/org/rustcache-action/internal/job"
 	"github.com/org/rustcache-action/internal/prune"
@@ -181,7 +182,7 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 	d.SavedKey, d.SavedBytes, d.SaveSecs = key, n, j.Env.Now().Sub(t0).Seconds()
 	fmt.Fprintf(j.Env.Stdout, "saved %s: %s in %.1fs\n", key, report.Bytes(n), d.SaveSecs)
 
-	pruneOld(ctx, j, o, rs.KeyPrefix, d)
+	pruneOld(ctx, j, o, rs.KeyPrefix, key, d)
 	return d, nil
 }
 
@@ -220,16 +221,19 @@ func upload(ctx context.Context, c cacheservice.Client, key, version, dir, works
 	return n, nil
 }
 
-func pruneOld(ctx context.Context, j *job.Job, o options, prefix string, d *report.Data) {
+// pruneOld deletes superseded entries of the configuration, keeping o.keep
+// of them, saved (the key just uploaded) always among them. Any fault is a
+// notice: GitHub evicts old entries by itself.
+func pruneOld(ctx context.Context, j *job.Job, o options, prefix, saved string, d *report.Data) {
 	e := j.Env
-	if o.token == "" || prefix == "" || e.Getenv("GITHUB_REPOSITORY") == "" {
+	if o.keep == 0 || o.token == "" || prefix == "" || e.Getenv("GITHUB_REPOSITORY") == "" {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	n, err := prune.Run(ctx, prune.Request{
 		APIURL: e.Getenv("GITHUB_API_URL"), Repo: e.Getenv("GITHUB_REPOSITORY"), Ref: e.Getenv("GITHUB_REF"),
-		Prefix: prefix, Keep: o.keep, Token: o.token, HTTP: e.HTTP,
+		Prefix: prefix, Saved: saved, Keep: o.keep, Token: o.token, HTTP: httpx.New(httpx.Options{Base: e.HTTP}),
 	})
 	d.Pruned = n
 	if err != nil {

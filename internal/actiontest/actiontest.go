@@ -33,6 +33,8 @@ type Runner struct {
 	Env map[string]string
 	// Version is the sccache-version input given to setup by default.
 	Version string
+
+	stoppers map[string]bool // sccache servers (path and port) stopped at cleanup
 }
 
 // New builds a runner with a fake release server.
@@ -132,12 +134,35 @@ func (r *Runner) Run(cmd string, inputs map[string]string, jobEnv map[string]str
 			s.Path = append(s.Path, l)
 		}
 	}
+	r.stopAtCleanup(s)
 	if jobEnv != nil {
 		for k, v := range s.Env {
 			jobEnv[k] = v
 		}
 	}
 	return s
+}
+
+// stopAtCleanup makes sure the sccache server a later step or build starts
+// on the port a setup step exported is stopped when the test ends.
+func (r *Runner) stopAtCleanup(s *Step) {
+	path, port := s.Outputs["sccache-path"], s.Env["SCCACHE_SERVER_PORT"]
+	if path == "" || port == "" || r.stoppers[path+"\x00"+port] {
+		return
+	}
+	if r.stoppers == nil {
+		r.stoppers = map[string]bool{}
+	}
+	r.stoppers[path+"\x00"+port] = true
+	r.T.Cleanup(func() { StopServer(path, port) })
+}
+
+// StopServer stops the sccache server listening on port, if any (sccache
+// --stop-server never starts one).
+func StopServer(sccache, port string) {
+	cmd := exec.Command(sccache, "--stop-server")
+	cmd.Env = append(os.Environ(), "SCCACHE_SERVER_PORT="+port)
+	_ = cmd.Run()
 }
 
 func read(p string) string {
