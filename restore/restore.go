@@ -167,10 +167,15 @@ func finish(j *job.Job, rs *state.Restore) error {
 	if err := os.MkdirAll(j.State.CacheDir, 0o755); err != nil {
 		return fmt.Errorf("create cache dir: %w", err)
 	}
+	// Without the snapshot save cannot count hits and misses, but the state
+	// is still recorded: save then says so and uploads.
 	if err := snap.SaveFile(j.SnapshotPath()); err != nil {
-		return j.Fault("record the cache snapshot", err)
+		if ferr := j.Fault("record the cache snapshot", err); ferr != nil {
+			return ferr
+		}
+	} else {
+		rs.SnapshotFile = j.SnapshotPath()
 	}
-	rs.SnapshotFile = j.SnapshotPath()
 	if err := state.Save(j.Root, j.State); err != nil {
 		return fmt.Errorf("record restore state: %w", err)
 	}

@@ -106,13 +106,24 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		if rs.Warning != "" {
 			d.Warnings = append(d.Warnings, "restore: "+rs.Warning)
 		}
-		if b, err := diskcache.LoadFile(j.SnapshotPath()); err == nil {
+		b, err := diskcache.LoadFile(j.SnapshotPath())
+		if err != nil {
+			// Without the snapshot nothing can be counted, and whether the
+			// cache changed is unknown: say so, and upload.
+			d.Unaccounted = "the snapshot restore took is unreadable"
+			if ferr := j.Fault("cache accounting", err); ferr != nil {
+				return d, ferr
+			}
+		} else {
 			before = b
 		}
 	}
 	diff := diskcache.Compare(before, after)
-	d.Hits, d.Misses = diff.Hits, diff.Misses
-	d.SizeBefore, d.SizeAfter = before.Bytes(), after.Bytes()
+	if d.Unaccounted == "" {
+		d.Hits, d.Misses = diff.Hits, diff.Misses
+		d.SizeBefore = before.Bytes()
+	}
+	d.SizeAfter = after.Bytes()
 
 	// 3. Decide whether to upload.
 	switch {
@@ -122,12 +133,15 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		d.SaveSkip = "ACTIONS_CACHE_MODE=" + string(j.Mode) + " does not allow writing"
 	case len(after) == 0:
 		d.SaveSkip = "the cache is empty"
-	case rs != nil && rs.MatchedKey != "" && !diff.ContentChanged():
+	case rs != nil && rs.MatchedKey != "" && d.Unaccounted == "" && !diff.ContentChanged():
 		d.SaveSkip = "nothing changed since restore"
 	}
 	if d.SaveSkip != "" {
 		fmt.Fprintf(j.Env.Stdout, "upload skipped: %s\n", d.SaveSkip)
 		return d, nil
+	}
+	if d.Unaccounted != "" {
+		fmt.Fprintf(j.Env.Stdout, "uploading: whether the cache changed since restore is unknown (%s)\n", d.Unaccounted)
 	}
 	files := make([]string, 0, len(after))
 	for f := range after {
@@ -253,8 +267,13 @@ func publish(j *job.Job, d *report.Data) error {
 	}
 	j.Notice("%s", d.Headline())
 	var cmds runenv.Commands
-	cmds.SetOutput("hits", strconv.Itoa(d.Hits))
-	cmds.SetOutput("misses", strconv.Itoa(d.Misses))
+	if d.Unaccounted != "" {
+		cmds.SetOutput("hits", "")
+		cmds.SetOutput("misses", "")
+	} else {
+		cmds.SetOutput("hits", strconv.Itoa(d.Hits))
+		cmds.SetOutput("misses", strconv.Itoa(d.Misses))
+	}
 	rate := d.HitRate()
 	if rate < 0 {
 		cmds.SetOutput("hit-rate", "")
