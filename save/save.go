@@ -17,7 +17,6 @@ import (
 	"io"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/org/rustcache-action/internal/archive"
@@ -49,7 +48,7 @@ type options struct {
 
 // Run performs the save step.
 func Run(ctx context.Context, e *runenv.Env) error {
-	r := inputs.NewReader(e.Action().GetInput)
+	r := inputs.NewReader(e.Input)
 	j, err := job.Open(e, r)
 	if err != nil {
 		return err
@@ -265,14 +264,12 @@ func publish(j *job.Job, d *report.Data) error {
 	if err := state.WriteFileAtomic(filepath.Join(j.Root, ReportFile), []byte(d.Markdown()), 0o644); err != nil {
 		j.Notice("write %s: %v", ReportFile, err)
 	}
-	if e.Getenv("GITHUB_STEP_SUMMARY") != "" {
-		if err := appendSummary(e, d.Markdown()); err != nil {
-			j.Notice("job summary: %v", err)
-		}
-	} else {
+	if ok, err := e.AppendSummary(d.Markdown()); err != nil {
+		j.Notice("job summary: %v", err)
+	} else if !ok {
 		fmt.Fprint(e.Stdout, d.Markdown())
 	}
-	fmt.Fprintf(e.Stdout, "::notice title=rustcache-action::%s\n", strings.ReplaceAll(d.Headline(), "%", "%25"))
+	j.Notice("%s", d.Headline())
 	var cmds runenv.Commands
 	if d.Unaccounted != "" {
 		cmds.SetOutput("hits", "")
@@ -291,14 +288,4 @@ func publish(j *job.Job, d *report.Data) error {
 	cmds.SetOutput("saved-key", d.SavedKey)
 	cmds.SetOutput("saved-bytes", strconv.FormatInt(d.SavedBytes, 10))
 	return cmds.Commit(e)
-}
-
-func appendSummary(e *runenv.Env, md string) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%v", r)
-		}
-	}()
-	e.Action().AddStepSummary(md)
-	return nil
 }

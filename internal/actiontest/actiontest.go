@@ -7,7 +7,6 @@
 package actiontest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"os"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/org/rustcache-action/internal/cli"
 	"github.com/org/rustcache-action/internal/fakerelease"
+	"github.com/org/rustcache-action/internal/ghcmd"
 	"github.com/org/rustcache-action/internal/runenv"
 )
 
@@ -127,13 +127,14 @@ func (r *Runner) Run(cmd string, inputs map[string]string, jobEnv map[string]str
 	var out bytes.Buffer
 	e := runenv.FromMap(env, &out, nil)
 	code := cli.Main(context.Background(), []string{"rustcache-action", cmd}, e)
-	s := &Step{Code: code, Stdout: out.String(), Env: ParseKV(read(files["GITHUB_ENV"])),
-		Outputs: ParseKV(read(files["GITHUB_OUTPUT"])), Summary: read(files["GITHUB_STEP_SUMMARY"])}
-	for _, l := range strings.Split(read(files["GITHUB_PATH"]), "\n") {
-		if l != "" {
-			s.Path = append(s.Path, l)
+	for _, f := range []string{"GITHUB_ENV", "GITHUB_OUTPUT"} {
+		if _, err := ghcmd.Parse(read(files[f]), false); err != nil {
+			r.T.Errorf("%s %s: the runner cannot read %s: %v", cmd, f, files[f], err)
 		}
 	}
+	s := &Step{Code: code, Stdout: out.String(), Env: ParseKV(read(files["GITHUB_ENV"])),
+		Outputs: ParseKV(read(files["GITHUB_OUTPUT"])), Summary: read(files["GITHUB_STEP_SUMMARY"])}
+	s.Path = ghcmd.ParsePath(read(files["GITHUB_PATH"]))
 	r.stopAtCleanup(s)
 	if jobEnv != nil {
 		for k, v := range s.Env {
@@ -170,24 +171,14 @@ func read(p string) string {
 	return string(b)
 }
 
-// ParseKV parses a GITHUB_ENV / GITHUB_OUTPUT file: `k=v` lines and
-// `k<<DELIM` heredocs.
+// ParseKV reads a GITHUB_ENV / GITHUB_OUTPUT file with the runner's own
+// algorithm (ghcmd.Parse); the last value of a name wins, as in the runner.
+// A file the runner could not read gives what it read up to the fault.
 func ParseKV(s string) map[string]string {
+	ps, _ := ghcmd.Parse(s, false)
 	out := map[string]string{}
-	sc := bufio.NewScanner(strings.NewReader(s))
-	for sc.Scan() {
-		line := sc.Text()
-		if k, delim, ok := strings.Cut(line, "<<"); ok && !strings.Contains(k, "=") {
-			var val []string
-			for sc.Scan() && sc.Text() != delim {
-				val = append(val, sc.Text())
-			}
-			out[k] = strings.Join(val, "\n")
-			continue
-		}
-		if k, v, ok := strings.Cut(line, "="); ok {
-			out[k] = v
-		}
+	for _, p := range ps {
+		out[p.Name] = p.Value
 	}
 	return out
 }
