@@ -61,11 +61,36 @@ type ExtractOptions struct {
 // [ErrTooLarge] for the limits); anything else comes from reading r, from
 // the file system, or from ctx.
 func Extract(ctx context.Context, r io.Reader, dir, base string, opts ExtractOptions) (Stats, error) {
-	if _, err := prefixFor(dir, base); err != nil {
-		return Stats{}, fmt.Errorf("extract to %q: %w", dir, err)
+	return ExtractDirs(ctx, r, []string{dir}, base, opts)
+}
+
+// ExtractDirs is [Extract] for an archive of several directories (as
+// [WriteDirs] writes them): every entry must resolve inside one of dirs, each
+// directory is built in its own sibling, and once the whole stream checked out
+// each directory that received at least one entry replaces its destination;
+// the others are left as they were. The directories must not contain one
+// another.
+func ExtractDirs(ctx context.Context, r io.Reader, dirs []string, base string, opts ExtractOptions) (Stats, error) {
+	what := strings.Join(quoteAll(dirs), ", ")
+	if len(dirs) == 0 {
+		return Stats{}, fmt.Errorf("extract: no directory given")
 	}
-	dir = filepath.Clean(dir)
 	base = filepath.Clean(base)
+	clean := make([]string, len(dirs))
+	for i, dir := range dirs {
+		if _, err := prefixFor(dir, base); err != nil {
+			return Stats{}, fmt.Errorf("extract to %q: %w", dir, err)
+		}
+		clean[i] = filepath.Clean(dir)
+		for _, other := range clean[:i] {
+			if _, err := resolve(".", other, clean[i]); err == nil || other == clean[i] {
+				return Stats{}, fmt.Errorf("extract to %s: %q and %q overlap", what, other, clean[i])
+			}
+			if _, err := resolve(".", clean[i], other); err == nil {
+				return Stats{}, fmt.Errorf("extract to %s: %q and %q overlap", what, other, clean[i])
+			}
+		}
+	}
 	if opts.MaxBytes <= 0 {
 		opts.MaxBytes = DefaultMaxBytes
 	}
@@ -76,41 +101,60 @@ func Extract(ctx context.Context, r io.Reader, dir, base string, opts ExtractOpt
 		opts.MaxWindow = DefaultMaxWindow
 	}
 
-	parent := filepath.Dir(dir)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return Stats{}, fmt.Errorf("extract to %q: %w", dir, err)
-	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
-	if err != nil {
-		return Stats{}, fmt.Errorf("extract to %q: %w", dir, err)
-	}
 	x := &extractor{
 		ctx:  ctx,
-		dir:  dir,
 		base: base,
-		tmp:  tmp,
 		opts: opts,
 		buf:  make([]byte, 256<<10),
 	}
+	defer func() {
+		for _, d := range x.dests {
+			_ = os.RemoveAll(d.tmp)
+		}
+	}()
+	for _, dir := range clean {
+		parent := filepath.Dir(dir)
+		if err := os.MkdirAll(parent, 0o755); err != nil {
+			return Stats{}, fmt.Errorf("extract to %q: %w", dir, err)
+		}
+		tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+		if err != nil {
+			return Stats{}, fmt.Errorf("extract to %q: %w", dir, err)
+		}
+		x.dests = append(x.dests, dest{dir: dir, tmp: tmp})
+	}
 	st, err := x.run(r)
 	if err == nil {
-		err = x.replace()
+		err = x.replaceAll()
 	}
 	if err != nil {
-		_ = os.RemoveAll(tmp)
-		return Stats{}, fmt.Errorf("extract to %q: %w", dir, err)
+		return Stats{}, fmt.Errorf("extract to %s: %w", what, err)
 	}
 	return st, nil
 }
 
+func quoteAll(dirs []string) []string {
+	out := make([]string, len(dirs))
+	for i, d := range dirs {
+		out[i] = fmt.Sprintf("%q", d)
+	}
+	return out
+}
+
+// dest is one destination directory of an extraction.
+type dest struct {
+	dir  string // destination
+	tmp  string // sibling of dir that receives the entries
+	seen bool   // an entry resolved into it
+}
+
 // extractor holds the state of one [Extract].
 type extractor struct {
-	ctx  context.Context
-	dir  string // destination
-	base string // workspace the names are relative to
-	tmp  string // sibling of dir that receives the entries
-	opts ExtractOptions
-	buf  []byte
+	ctx   context.Context
+	base  string // workspace the names are relative to
+	dests []dest
+	opts  ExtractOptions
+	buf   []byte
 
 	st       Stats
 	expanded int64     // declared file sizes so far, duplicates included
@@ -119,6 +163,7 @@ type extractor struct {
 
 // dirMeta is the mode and time a directory gets once its contents are in.
 type dirMeta struct {
+	dest  int
 	rel   string
 	mode  fs.FileMode
 	mtime time.Time
@@ -213,14 +258,14 @@ func (x *extractor) entry(h *tar.Header, tr *tar.Reader, br *budgetReader) error
 	if h.Typeflag == tar.TypeXGlobalHeader {
 		return nil // PAX global defaults: nothing this package uses
 	}
-	rel, err := resolve(h.Name, x.dir, x.base)
+	i, rel, err := x.resolve(h.Name)
 	if err != nil {
 		return err
 	}
-	target := filepath.Join(x.tmp, rel)
+	target := filepath.Join(x.dests[i].tmp, rel)
 	switch h.Typeflag {
 	case tar.TypeDir:
-		return x.mkdir(h, rel, target)
+		return x.mkdir(h, i, rel, target)
 	case tar.TypeReg: // tar.Reader reports the legacy '\x00' type as TypeReg
 		if rel == "." {
 			return fmt.Errorf("%w: file entry %q names the destination directory itself", ErrUnsafe, h.Name)
@@ -232,7 +277,7 @@ func (x *extractor) entry(h *tar.Header, tr *tar.Reader, br *budgetReader) error
 		br.limit += (h.Size + 511) &^ 511
 		return x.file(h, tr, rel, target)
 	case tar.TypeLink:
-		return x.link(h, rel, target)
+		return x.link(h, i, rel, target)
 	case tar.TypeSymlink:
 		return fmt.Errorf("%w: symbolic link %q -> %q", ErrUnsafe, h.Name, h.Linkname)
 	case tar.TypeChar, tar.TypeBlock:
@@ -245,13 +290,14 @@ func (x *extractor) entry(h *tar.Header, tr *tar.Reader, br *budgetReader) error
 }
 
 // mkdir creates a directory entry and remembers its mode and time.
-func (x *extractor) mkdir(h *tar.Header, rel, target string) error {
+func (x *extractor) mkdir(h *tar.Header, i int, rel, target string) error {
 	if rel != "." {
 		if err := x.mkdirAll(target, h.Name); err != nil {
 			return err
 		}
 	}
 	x.dirs = append(x.dirs, dirMeta{
+		dest:  i,
 		rel:   rel,
 		mode:  fs.FileMode(h.Mode).Perm() | 0o700,
 		mtime: h.ModTime,
@@ -331,17 +377,17 @@ func (x *extractor) file(h *tar.Header, tr *tar.Reader, rel, target string) erro
 }
 
 // link recreates a hard link to a regular file extracted earlier.
-func (x *extractor) link(h *tar.Header, rel, target string) error {
+func (x *extractor) link(h *tar.Header, i int, rel, target string) error {
 	if rel == "." {
 		return fmt.Errorf("%w: hard link %q names the destination directory itself", ErrUnsafe, h.Name)
 	}
-	trel, err := resolve(h.Linkname, x.dir, x.base)
+	ti, trel, err := x.resolve(h.Linkname)
 	if err != nil {
 		return fmt.Errorf("hard link %q: %w", h.Name, err)
 	}
-	src := filepath.Join(x.tmp, trel)
+	src := filepath.Join(x.dests[ti].tmp, trel)
 	fi, err := os.Lstat(src)
-	if err != nil || !fi.Mode().IsRegular() || trel == rel {
+	if err != nil || !fi.Mode().IsRegular() || ti == i && trel == rel {
 		return fmt.Errorf("%w: hard link %q -> %q does not name an earlier file of this archive", ErrUnsafe, h.Name, h.Linkname)
 	}
 	if err := x.prepare(target, h.Name); err != nil {
@@ -361,7 +407,7 @@ func (x *extractor) finishDirs() error {
 		return depth(x.dirs[i].rel) > depth(x.dirs[j].rel)
 	})
 	for _, d := range x.dirs {
-		p := filepath.Join(x.tmp, d.rel)
+		p := filepath.Join(x.dests[d.dest].tmp, d.rel)
 		if err := os.Chmod(p, d.mode); err != nil {
 			return fsErr(err)
 		}
@@ -388,14 +434,47 @@ func atimeOf(atime, mtime time.Time) time.Time {
 	return atime
 }
 
-// replace moves x.tmp to x.dir. An existing dir is first renamed away, so
+// resolve finds the destination an entry name belongs to and its path
+// relative to that destination; see the package-level resolve.
+func (x *extractor) resolve(name string) (int, string, error) {
+	var first error
+	for i, d := range x.dests {
+		rel, err := resolve(name, d.dir, x.base)
+		if err == nil {
+			x.dests[i].seen = true
+			return i, rel, nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	if len(x.dests) > 1 {
+		return 0, "", fmt.Errorf("%w: entry %q resolves outside every destination", ErrUnsafe, name)
+	}
+	return 0, "", first
+}
+
+// replaceAll moves every destination that received entries into place.
+func (x *extractor) replaceAll() error {
+	for _, d := range x.dests {
+		if !d.seen {
+			continue
+		}
+		if err := replace(d.tmp, d.dir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// replace moves tmp to dir. An existing dir is first renamed away, so
 // there is never a moment when a half-written tree sits at dir (only a
 // moment when nothing does); if the second rename fails, the old tree is put
 // back.
-func (x *extractor) replace() error {
-	fi, err := os.Lstat(x.dir)
+func replace(tmp, dir string) error {
+	fi, err := os.Lstat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		if err := os.Rename(x.tmp, x.dir); err != nil {
+		if err := os.Rename(tmp, dir); err != nil {
 			return fsErr(err)
 		}
 		return nil
@@ -404,21 +483,21 @@ func (x *extractor) replace() error {
 		return fsErr(err)
 	}
 	if !fi.IsDir() {
-		return fsErr(fmt.Errorf("%q exists and is not a directory", x.dir))
+		return fsErr(fmt.Errorf("%q exists and is not a directory", dir))
 	}
 	// The previous tree moves into a fresh hidden sibling first (os.Rename
 	// will not replace a directory, not even an empty one).
-	holder, err := os.MkdirTemp(filepath.Dir(x.dir), "."+filepath.Base(x.dir)+".old-")
+	holder, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".old-")
 	if err != nil {
 		return fsErr(err)
 	}
-	old := filepath.Join(holder, filepath.Base(x.dir))
-	if err := os.Rename(x.dir, old); err != nil {
+	old := filepath.Join(holder, filepath.Base(dir))
+	if err := os.Rename(dir, old); err != nil {
 		_ = os.Remove(holder)
 		return fsErr(err)
 	}
-	if err := os.Rename(x.tmp, x.dir); err != nil {
-		if rerr := os.Rename(old, x.dir); rerr != nil {
+	if err := os.Rename(tmp, dir); err != nil {
+		if rerr := os.Rename(old, dir); rerr != nil {
 			return fsErr(fmt.Errorf("%w (and restoring the previous directory from %q failed: %v)", err, old, rerr))
 		}
 		_ = os.Remove(holder)
