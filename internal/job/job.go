@@ -112,9 +112,9 @@ func (j *Job) Workspace() string {
 	return wd
 }
 
-// Version is the cache version of the sccache directory.
+// Version is the cache version of the entry's directories ([Job.EntryDirs]).
 func (j *Job) Version() string {
-	return cacheservice.Version([]string{j.State.CacheDir}, Compression, strings.HasPrefix(j.State.Platform, "Windows"))
+	return cacheservice.Version(j.EntryDirs(), Compression, strings.HasPrefix(j.State.Platform, "Windows"))
 }
 
 // Client connects to the cache service.
