@@ -72,8 +72,7 @@ type Options struct {
 
 // ParseOptions reads and validates every setup input.
 func ParseOptions(e *runenv.Env) (*Options, error) {
-	a := e.Action()
-	r := inputs.NewReader(a.GetInput)
+	r := inputs.NewReader(e.Input)
 	o := &Options{overridden: map[string]bool{}}
 	o.Version = r.Version("sccache-version", release.DefaultVersion())
 	o.Target = r.String("sccache-target", "")
@@ -85,7 +84,7 @@ func ParseOptions(e *runenv.Env) (*Options, error) {
 	o.Root = r.String("cache-root", e.DefaultRoot())
 	r.Check(filepath.IsAbs(o.Root), "cache-root", o.Root, "expected an absolute path")
 	o.CacheSizeText, o.CacheSize = r.Size("cache-size", "2G")
-	o.overridden["cache-size"] = strings.TrimSpace(a.GetInput("cache-size")) != ""
+	o.overridden["cache-size"] = strings.TrimSpace(e.Input("cache-size")) != ""
 	o.WorkingDirs = workdir.Read(r, e.Workspace())
 	o.Cross = r.OneOf("cross", "auto", "auto", "true", "false")
 	for _, b := range []struct {
@@ -94,7 +93,7 @@ func ParseOptions(e *runenv.Env) (*Options, error) {
 		def  bool
 	}{{"sccache-direct", &o.Direct, true}, {"cargo-incremental", &o.Incremental, false}, {"cargo-build-pipelining", &o.Pipelining, false}} {
 		*b.dst = r.Bool(b.name, b.def)
-		o.overridden[b.name] = strings.TrimSpace(a.GetInput(b.name)) != ""
+		o.overridden[b.name] = strings.TrimSpace(e.Input(b.name)) != ""
 	}
 	o.Token = r.String("github-token", "")
 	if err := r.Err(); err != nil {
@@ -148,7 +147,7 @@ func makePlan(ctx context.Context, e *runenv.Env) (*plan, error) {
 	}
 	if o.Token != "" {
 		// Masked before it is sent anywhere or could appear in an error.
-		fmt.Fprintf(e.Stdout, "::add-mask::%s\n", o.Token)
+		e.Log().Mask(o.Token)
 	}
 	p := &plan{o: o, plat: arch.Detect(e.Getenv, e.GOOS, e.GOARCH), target: o.Target}
 	if p.target == "" {
@@ -170,7 +169,7 @@ func makePlan(ctx context.Context, e *runenv.Env) (*plan, error) {
 		if o.Cross == "true" {
 			return nil, &ConfigError{fmt.Errorf("input cross: caching builds inside cross containers needs a Linux runner (this one is %s); set cross: false or auto", p.plat)}
 		}
-		fmt.Fprintf(e.Stdout, "::notice title=rustcache-action::cross configuration left unchanged: caching inside cross containers needs a Linux runner (this one is %s)\n", p.plat)
+		e.Log().Noticef("cross configuration left unchanged: caching inside cross containers needs a Linux runner (this one is %s)", p.plat)
 		p.cross = nil
 	}
 
@@ -224,7 +223,7 @@ func (p *plan) apply(ctx context.Context, e *runenv.Env, start time.Time) (*Resu
 	// the wrapper is replaced: Windows cannot replace a running executable.
 	run := &sccache.Runner{Path: res.Path, Env: childEnv(e, p.exports), Command: e.Command, Timeout: 20 * time.Second}
 	if err := run.StopServer(ctx); err != nil {
-		fmt.Fprintf(e.Stdout, "::notice::could not stop an earlier sccache server on port %d: %v\n", p.ports.host, err)
+		e.Log().Noticef("could not stop an earlier sccache server on port %d: %v", p.ports.host, err)
 	}
 	if err := copyExecutable(res.Path, p.sccachePath); err != nil {
 		return nil, rootErr(err)
@@ -239,15 +238,15 @@ func (p *plan) apply(ctx context.Context, e *runenv.Env, start time.Time) (*Resu
 			if err := ch.Write(); err != nil {
 				return nil, &ConfigError{fmt.Errorf("cross configuration: %w", err)}
 			}
-			fmt.Fprintf(e.Stdout, "cross configuration updated: %s\n", ch.Path)
+			e.Log().Printf("cross configuration updated: %s", ch.Path)
 			crossFiles = append(crossFiles, ch.Path)
 		}
 		if len(c.changes) == 0 {
-			fmt.Fprintf(e.Stdout, "cross configuration of %s already up to date\n", c.dir)
+			e.Log().Printf("cross configuration of %s already up to date", c.dir)
 		}
 	}
 	if over := crossconf.EnvOverrides(e.Getenv); len(over) > 0 && len(p.cross) > 0 {
-		fmt.Fprintf(e.Stdout, "::warning title=rustcache-action::%s set in the environment replace the cross configuration's lists: add RUSTC_WRAPPER, SCCACHE_DIR, SCCACHE_CACHE_SIZE, SCCACHE_DIRECT, %s to them, or builds inside cross containers will not use the cache\n", strings.Join(over, ", "), RootVar)
+		e.Log().Warningf("%s set in the environment replace the cross configuration's lists: add RUSTC_WRAPPER, SCCACHE_DIR, SCCACHE_CACHE_SIZE, SCCACHE_DIRECT, %s to them, or builds inside cross containers will not use the cache", strings.Join(over, ", "), RootVar)
 	}
 
 	st, err := state.Load(o.Root)
