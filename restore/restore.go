@@ -35,7 +35,7 @@ const DefaultTimeout = 10 * time.Minute
 // Run performs the restore step.
 func Run(ctx context.Context, e *runenv.Env) error {
 	start := e.Now()
-	r := inputs.NewReader(e.Action().GetInput)
+	r := inputs.NewReader(e.Input)
 	j, err := job.Open(e, r)
 	if err != nil {
 		return err

@@ -17,12 +17,12 @@ import (
 	"io"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/org/rustcache-action/internal/archive"
 	"github.com/org/rustcache-action/internal/cacheservice"
 	"github.com/org/rustcache-action/internal/diskcache"
+	"github.com/org/rustcache-action/internal/httpx"
 	"github.com/org/rustcache-action/internal/inputs"
 	"github.com/org/rustcache-action/internal/job"
 	"github.com/org/rustcache-action/internal/prune"
@@ -48,7 +48,7 @@ type options struct {
 
 // Run performs the save step.
 func Run(ctx context.Context, e *runenv.Env) error {
-	r := inputs.NewReader(e.Action().GetInput)
+	r := inputs.NewReader(e.Input)
 	j, err := job.Open(e, r)
 	if err != nil {
 		return err
@@ -195,7 +195,7 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 	d.SavedKey, d.SavedBytes, d.SaveSecs = key, n, j.Env.Now().Sub(t0).Seconds()
 	fmt.Fprintf(j.Env.Stdout, "saved %s: %s in %.1fs\n", key, report.Bytes(n), d.SaveSecs)
 
-	pruneOld(ctx, j, o, rs.KeyPrefix, d)
+	pruneOld(ctx, j, o, rs.KeyPrefix, key, d)
 	return d, nil
 }
 
@@ -234,16 +234,19 @@ func upload(ctx context.Context, c cacheservice.Client, key, version, dir, works
 	return n, nil
 }
 
-func pruneOld(ctx context.Context, j *job.Job, o options, prefix string, d *report.Data) {
+// pruneOld deletes superseded entries of the configuration, keeping o.keep
+// of them, saved (the key just uploaded) always among them. Any fault is a
+// notice: GitHub evicts old entries by itself.
+func pruneOld(ctx context.Context, j *job.Job, o options, prefix, saved string, d *report.Data) {
 	e := j.Env
-	if o.token == "" || prefix == "" || e.Getenv("GITHUB_REPOSITORY") == "" {
+	if o.keep == 0 || o.token == "" || prefix == "" || e.Getenv("GITHUB_REPOSITORY") == "" {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	n, err := prune.Run(ctx, prune.Request{
 		APIURL: e.Getenv("GITHUB_API_URL"), Repo: e.Getenv("GITHUB_REPOSITORY"), Ref: e.Getenv("GITHUB_REF"),
-		Prefix: prefix, Keep: o.keep, Token: o.token, HTTP: e.HTTP,
+		Prefix: prefix, Saved: saved, Keep: o.keep, Token: o.token, HTTP: httpx.New(httpx.Options{Base: e.HTTP}),
 	})
 	d.Pruned = n
 	if err != nil {
@@ -261,14 +264,12 @@ func publish(j *job.Job, d *report.Data) error {
 	if err := state.WriteFileAtomic(filepath.Join(j.Root, ReportFile), []byte(d.Markdown()), 0o644); err != nil {
 		j.Notice("write %s: %v", ReportFile, err)
 	}
-	if e.Getenv("GITHUB_STEP_SUMMARY") != "" {
-		if err := appendSummary(e, d.Markdown()); err != nil {
-			j.Notice("job summary: %v", err)
-		}
-	} else {
+	if ok, err := e.AppendSummary(d.Markdown()); err != nil {
+		j.Notice("job summary: %v", err)
+	} else if !ok {
 		fmt.Fprint(e.Stdout, d.Markdown())
 	}
-	fmt.Fprintf(e.Stdout, "::notice title=rustcache-action::%s\n", strings.ReplaceAll(d.Headline(), "%", "%25"))
+	j.Notice("%s", d.Headline())
 	var cmds runenv.Commands
 	if d.Unaccounted != "" {
 		cmds.SetOutput("hits", "")
@@ -287,14 +288,4 @@ func publish(j *job.Job, d *report.Data) error {
 	cmds.SetOutput("saved-key", d.SavedKey)
 	cmds.SetOutput("saved-bytes", strconv.FormatInt(d.SavedBytes, 10))
 	return cmds.Commit(e)
-}
-
-func appendSummary(e *runenv.Env, md string) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%v", r)
-		}
-	}()
-	e.Action().AddStepSummary(md)
-	return nil
 }
