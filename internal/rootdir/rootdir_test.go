@@ -30,7 +30,7 @@ func TestCheck(t *testing.T) {
 
 	tests := []struct {
 		root, err string
-		is       error
+		is        error
 	}{
 		{root: filepath.Join(top, "new", "deeper", "root")},
 		{root: mk("empty")},
