@@ -88,3 +88,39 @@ func TestExtractDirsRefuses(t *testing.T) {
 		t.Errorf("nested destinations: %v, want an overlap error", err)
 	}
 }
+
+// TestExtractDirsFromAnotherRoot extracts an archive of two sibling
+// directories saved under another root: both land in the new root.
+func TestExtractDirsFromAnotherRoot(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "work", "repo")
+	oldRoot := filepath.Join(filepath.Dir(base), "old-temp", "rustcache")
+	newRoot := filepath.Join(filepath.Dir(base), "other", "place", "rustcache")
+	for _, d := range []string{"cache/a", "targets/0/release"} {
+		if err := os.MkdirAll(filepath.Join(oldRoot, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func(p, body string) {
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(oldRoot, "cache", "a", "entry"), "sccache")
+	write(filepath.Join(oldRoot, "targets", "0", "release", "f"), "target")
+	if err := os.MkdirAll(base, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := WriteDirs(context.Background(), &buf, []Source{{Dir: filepath.Join(oldRoot, "cache")}, {Dir: filepath.Join(oldRoot, "targets")}}, base, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	dirs := []string{filepath.Join(newRoot, "cache"), filepath.Join(newRoot, "targets")}
+	if _, err := ExtractDirs(context.Background(), bytes.NewReader(buf.Bytes()), dirs, base, ExtractOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]string{"cache/a/entry": "sccache", "targets/0/release/f": "target"} {
+		if b, err := os.ReadFile(filepath.Join(newRoot, filepath.FromSlash(p))); err != nil || string(b) != want {
+			t.Errorf("%s = %q, %v; want %q", p, b, err, want)
+		}
+	}
+}

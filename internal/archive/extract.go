@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -50,12 +51,16 @@ type ExtractOptions struct {
 
 // Extract reads a tar+zstd stream from r and materialises its content at dir
 // atomically. Entries are written into a new sibling directory of dir (named
-// ".<base name of dir>.tmp-*"); only entries whose names, joined to base (the
-// workspace), resolve inside dir are accepted; and only when the whole stream
-// has been read and verified does the sibling replace dir (an existing dir is
-// swapped out and removed). On any error the sibling is removed and dir is
-// left exactly as it was. dir and base must be absolute; dir's parent is
-// created when missing.
+// ".<base name of dir>.tmp-*"); only entries inside the archived directory
+// are accepted, each placed at its path below it. Names are relative to base
+// (the workspace), so the archived directory is expected at dir's path
+// relative to base; an archive whose first entry is a directory elsewhere was
+// saved with the directory at another place relative to its workspace, and is
+// extracted by that first entry's name instead (see [Write]: the directory is
+// always the first entry). Only when the whole stream has been read and
+// verified does the sibling replace dir (an existing dir is swapped out and
+// removed). On any error the sibling is removed and dir is left exactly as it
+// was. dir and base must be absolute; dir's parent is created when missing.
 //
 // Errors from the archive itself wrap [ErrCorrupt] or [ErrUnsafe] (and
 // [ErrTooLarge] for the limits); anything else comes from reading r, from
@@ -65,31 +70,43 @@ func Extract(ctx context.Context, r io.Reader, dir, base string, opts ExtractOpt
 }
 
 // ExtractDirs is [Extract] for an archive of several directories (as
-// [WriteDirs] writes them): every entry must resolve inside one of dirs, each
-// directory is built in its own sibling, and once the whole stream checked out
-// each directory that received at least one entry replaces its destination;
-// the others are left as they were. The directories must not contain one
-// another.
+// [WriteDirs] writes them, in the same order): every entry must lie inside one
+// of the archived directories, each directory is built in its own sibling,
+// and once the whole stream checked out each directory that received at least
+// one entry replaces its destination; the others are left as they were. The
+// directories must not contain one another. When the archive's first entry
+// (the first directory) lies elsewhere, the archive was saved from another
+// place, and every other directory is expected at the same place relative to
+// the first one as dirs has it.
 func ExtractDirs(ctx context.Context, r io.Reader, dirs []string, base string, opts ExtractOptions) (Stats, error) {
 	what := strings.Join(quoteAll(dirs), ", ")
 	if len(dirs) == 0 {
 		return Stats{}, fmt.Errorf("extract: no directory given")
 	}
-	base = filepath.Clean(base)
-	clean := make([]string, len(dirs))
+	x := &extractor{
+		ctx: ctx,
+		buf: make([]byte, 256<<10),
+	}
 	for i, dir := range dirs {
-		if _, err := prefixFor(dir, base); err != nil {
+		names, err := newEntryNames(dir, base)
+		if err != nil {
 			return Stats{}, fmt.Errorf("extract to %q: %w", dir, err)
 		}
-		clean[i] = filepath.Clean(dir)
-		for _, other := range clean[:i] {
-			if _, err := resolve(".", other, clean[i]); err == nil || other == clean[i] {
-				return Stats{}, fmt.Errorf("extract to %s: %q and %q overlap", what, other, clean[i])
-			}
-			if _, err := resolve(".", clean[i], other); err == nil {
-				return Stats{}, fmt.Errorf("extract to %s: %q and %q overlap", what, other, clean[i])
+		dir = filepath.Clean(dir)
+		for _, other := range x.dests {
+			if other.dir == dir || strings.HasPrefix(dir, other.dir+string(filepath.Separator)) || strings.HasPrefix(other.dir, dir+string(filepath.Separator)) {
+				return Stats{}, fmt.Errorf("extract to %s: %q and %q overlap", what, other.dir, dir)
 			}
 		}
+		d := dest{dir: dir, names: names}
+		if i > 0 {
+			rel, err := filepath.Rel(filepath.Dir(x.dests[0].dir), dir)
+			if err != nil {
+				return Stats{}, fmt.Errorf("extract to %q: %w", dir, err)
+			}
+			d.sibling = filepath.ToSlash(rel)
+		}
+		x.dests = append(x.dests, d)
 	}
 	if opts.MaxBytes <= 0 {
 		opts.MaxBytes = DefaultMaxBytes
@@ -100,28 +117,24 @@ func ExtractDirs(ctx context.Context, r io.Reader, dirs []string, base string, o
 	if opts.MaxWindow == 0 {
 		opts.MaxWindow = DefaultMaxWindow
 	}
-
-	x := &extractor{
-		ctx:  ctx,
-		base: base,
-		opts: opts,
-		buf:  make([]byte, 256<<10),
-	}
+	x.opts = opts
 	defer func() {
 		for _, d := range x.dests {
-			_ = os.RemoveAll(d.tmp)
+			if d.tmp != "" {
+				_ = os.RemoveAll(d.tmp)
+			}
 		}
 	}()
-	for _, dir := range clean {
-		parent := filepath.Dir(dir)
+	for i, d := range x.dests {
+		parent := filepath.Dir(d.dir)
 		if err := os.MkdirAll(parent, 0o755); err != nil {
-			return Stats{}, fmt.Errorf("extract to %q: %w", dir, err)
+			return Stats{}, fmt.Errorf("extract to %q: %w", d.dir, err)
 		}
-		tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+		tmp, err := os.MkdirTemp(parent, "."+filepath.Base(d.dir)+".tmp-")
 		if err != nil {
-			return Stats{}, fmt.Errorf("extract to %q: %w", dir, err)
+			return Stats{}, fmt.Errorf("extract to %q: %w", d.dir, err)
 		}
-		x.dests = append(x.dests, dest{dir: dir, tmp: tmp})
+		x.dests[i].tmp = tmp
 	}
 	st, err := x.run(r)
 	if err == nil {
@@ -143,19 +156,21 @@ func quoteAll(dirs []string) []string {
 
 // dest is one destination directory of an extraction.
 type dest struct {
-	dir  string // destination
-	tmp  string // sibling of dir that receives the entries
-	seen bool   // an entry resolved into it
+	dir     string     // destination
+	tmp     string     // sibling of dir that receives the entries
+	names   entryNames // where its entries are expected
+	sibling string     // its path relative to the first destination's parent (not for the first)
+	seen    bool       // an entry landed in it
 }
 
 // extractor holds the state of one [Extract].
 type extractor struct {
 	ctx   context.Context
-	base  string // workspace the names are relative to
 	dests []dest
 	opts  ExtractOptions
 	buf   []byte
 
+	rooted   bool // whether the first entry was seen
 	st       Stats
 	expanded int64     // declared file sizes so far, duplicates included
 	dirs     []dirMeta // directories whose mode and time are set at the end
@@ -258,6 +273,12 @@ func (x *extractor) entry(h *tar.Header, tr *tar.Reader, br *budgetReader) error
 	if h.Typeflag == tar.TypeXGlobalHeader {
 		return nil // PAX global defaults: nothing this package uses
 	}
+	if !x.rooted {
+		if err := x.first(h.Name, h.Typeflag == tar.TypeDir); err != nil {
+			return err
+		}
+		x.rooted = true
+	}
 	i, rel, err := x.resolve(h.Name)
 	if err != nil {
 		return err
@@ -299,7 +320,7 @@ func (x *extractor) mkdir(h *tar.Header, i int, rel, target string) error {
 	x.dirs = append(x.dirs, dirMeta{
 		dest:  i,
 		rel:   rel,
-		mode:  fs.FileMode(h.Mode).Perm() | 0o700,
+		mode:  safeMode(h.Mode) | 0o700,
 		mtime: h.ModTime,
 		atime: h.AccessTime,
 	})
@@ -361,7 +382,7 @@ func (x *extractor) file(h *tar.Header, tr *tar.Reader, rel, target string) erro
 		f.Close()
 		return fmt.Errorf("%w: entry %q holds %d bytes, header says %d", ErrCorrupt, h.Name, n, h.Size)
 	}
-	if err := f.Chmod(fs.FileMode(h.Mode).Perm()); err != nil {
+	if err := f.Chmod(safeMode(h.Mode)); err != nil {
 		f.Close()
 		return fsErr(err)
 	}
@@ -375,6 +396,11 @@ func (x *extractor) file(h *tar.Header, tr *tar.Reader, rel, target string) erro
 	x.st.Bytes += n
 	return nil
 }
+
+// safeMode is an entry's permission bits without group and other write:
+// the cache directory lies under the action's root, which another local user
+// of the runner must not be able to edit, whatever modes an entry claims.
+func safeMode(m int64) fs.FileMode { return fs.FileMode(m).Perm() &^ 0o022 }
 
 // link recreates a hard link to a regular file extracted earlier.
 func (x *extractor) link(h *tar.Header, i int, rel, target string) error {
@@ -434,12 +460,33 @@ func atimeOf(atime, mtime time.Time) time.Time {
 	return atime
 }
 
+// first sees the archive's first entry: the first destination's directory,
+// at the expected place or elsewhere (then every destination moves with it).
+func (x *extractor) first(name string, isDir bool) error {
+	d0 := &x.dests[0]
+	expected := d0.names.root
+	if err := d0.names.first(name, isDir); err != nil {
+		return err
+	}
+	if d0.names.root == expected {
+		return nil
+	}
+	for i := 1; i < len(x.dests); i++ {
+		root := path.Clean(path.Join(path.Dir(d0.names.root), x.dests[i].sibling))
+		if root == "." || root == ".." {
+			return fmt.Errorf("%w: archive rooted at %q leaves no place for %q", ErrUnsafe, d0.names.root, x.dests[i].dir)
+		}
+		x.dests[i].names.root = root
+	}
+	return nil
+}
+
 // resolve finds the destination an entry name belongs to and its path
-// relative to that destination; see the package-level resolve.
+// relative to that destination.
 func (x *extractor) resolve(name string) (int, string, error) {
 	var first error
-	for i, d := range x.dests {
-		rel, err := resolve(name, d.dir, x.base)
+	for i := range x.dests {
+		rel, err := x.dests[i].names.rel(name)
 		if err == nil {
 			x.dests[i].seen = true
 			return i, rel, nil
@@ -449,7 +496,7 @@ func (x *extractor) resolve(name string) (int, string, error) {
 		}
 	}
 	if len(x.dests) > 1 {
-		return 0, "", fmt.Errorf("%w: entry %q resolves outside every destination", ErrUnsafe, name)
+		return 0, "", fmt.Errorf("%w: entry %q lies outside every archived directory", ErrUnsafe, name)
 	}
 	return 0, "", first
 }

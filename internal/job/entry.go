@@ -21,17 +21,31 @@ const (
 // than sccache alone (README, "Performance").
 const DefaultCacheTargets = true
 
+// VersionPaths stand for [Job.EntryDirs] in the cache version, in the same
+// order: [VersionPath], then a fixed name for each staged part, so an entry
+// carrying the target part never matches a job that does not expect one, and
+// the root's path plays no part.
+func (j *Job) VersionPaths() []string {
+	paths := []string{VersionPath}
+	if j.State.CacheTargets {
+		paths = append(paths, "rustcache-action/"+TargetsDir)
+	}
+	if j.State.CacheCargoHome {
+		paths = append(paths, "rustcache-action/"+CargoHomeDir)
+	}
+	return paths
+}
+
 // EntryDirs returns the directories a cache entry of this job carries, in
 // archive order: the sccache cache directory; then, when the target part is
 // on, <root>/targets; then, when cargo home is on, <root>/cargo-home. All of
 // them are directories under the root, so the same entry can be carried by
-// GitHub's actions/cache given these paths (one per line, in this order): the
-// cache version is computed over this list, as actions/cache computes it
-// over its paths. Save fills <root>/targets and <root>/cargo-home before the
+// GitHub's actions/cache given these paths (one per line, in this order). Save fills <root>/targets and <root>/cargo-home before the
 // upload; restore empties them into the target directories and cargo home
-// after the download.
+// after the download. (The cache version is computed over [Job.VersionPaths],
+// fixed names standing for these paths.)
 func (j *Job) EntryDirs() []string {
-	dirs := []string{j.State.CacheDir}
+	dirs := []string{j.CacheDir()}
 	if j.State.CacheTargets {
 		dirs = append(dirs, filepath.Join(j.Root, TargetsDir))
 	}
