@@ -257,3 +257,31 @@ func TestLinksPlantedDuringTheBuild(t *testing.T) {
 		t.Errorf("a snapshot replaced by a link is not reported: %q", w)
 	}
 }
+
+// TestStepsRefuseAForeignRoot: restore and save given a cache-root setup did
+// not prepare (the workspace, holding its own cache/ and even a copied
+// state.json) touch nothing in it.
+func TestStepsRefuseAForeignRoot(t *testing.T) {
+	svc := fakecache.NewV1(t)
+	r := actiontest.New(t).With(svc.Env())
+	jobEnv := map[string]string{}
+	in := map[string]string{"sccache-version": r.Version, "key": "root"}
+	if s := r.Run("setup", in, jobEnv); s.Code != 0 {
+		t.Fatalf("setup: %s", s.Stdout)
+	}
+	os.MkdirAll(filepath.Join(r.Workspace, "cache"), 0o755)
+	os.WriteFile(filepath.Join(r.Workspace, "cache", "kept.txt"), []byte("the repository's own"), 0o644)
+	st, _ := os.ReadFile(filepath.Join(jobEnv["RUSTCACHE_ROOT"], "state.json"))
+	os.WriteFile(filepath.Join(r.Workspace, "state.json"), st, 0o644)
+	before := actiontest.Tree(t, r.Workspace)
+	foreign := map[string]string{"key": "root", "cache-root": r.Workspace}
+	if s := r.Run("restore", foreign, jobEnv); s.Code == 0 || !strings.Contains(s.Stdout, "no sccache setup found") {
+		t.Errorf("restore into the workspace: %d\n%s", s.Code, s.Stdout)
+	}
+	if s := r.Run("save", foreign, jobEnv); len(s.Annotations("warning")) == 0 || s.Outputs["saved"] == "true" {
+		t.Errorf("save from the workspace: %d %v\n%s", s.Code, s.Outputs, s.Stdout)
+	}
+	if d := cmp.Diff(before, actiontest.Tree(t, r.Workspace)); d != "" {
+		t.Errorf("the workspace changed (-before +after):\n%s", d)
+	}
+}

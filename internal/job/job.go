@@ -102,8 +102,12 @@ func (j *Job) Timeout(minutes int) time.Duration {
 // ErrNoSetup means the root holds no state from a setup step.
 var ErrNoSetup = errors.New("no sccache setup found")
 
-// SetupDone reports whether setup ran for this root.
-func (j *Job) SetupDone() bool { return j.State.SccachePath != "" && j.State.CacheDir != "" }
+// SetupDone reports whether setup ran for this root: its state is there,
+// and so is the marker setup writes into the roots it owns — restore and
+// save never replace or trim a directory setup did not prepare.
+func (j *Job) SetupDone() bool {
+	return j.State.SccacheVersion != "" && j.State.SccacheTarget != "" && rootdir.Owned(j.Root)
+}
 
 // Workspace is the base that archive names are relative to.
 func (j *Job) Workspace() string { return j.Env.Workspace() }
