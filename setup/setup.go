@@ -61,6 +61,7 @@ type Options struct {
 	WorkingDirs   []string
 	Cross         string // auto, true, false
 	Direct        bool
+	Basedirs      []string // SCCACHE_BASEDIRS, absolute
 	Incremental   bool
 	Pipelining    bool
 	Token         string
@@ -94,6 +95,10 @@ func ParseOptions(e *runenv.Env) (*Options, error) {
 	}
 	o.Token = r.String("github-token", "")
 	ws := e.Getenv("GITHUB_WORKSPACE")
+	windows := arch.Detect(e.Getenv, e.GOOS, e.GOARCH).OS == "Windows"
+	o.Basedirs = readBasedirs(r.Lines("basedirs", nil, false), ws, windows, func(ok bool, value, want string) {
+		r.Check(ok, "basedirs", value, want)
+	})
 	for i, d := range o.WorkingDirs {
 		if !filepath.IsAbs(d) && ws != "" {
 			d = filepath.Join(ws, d)
@@ -176,6 +181,10 @@ func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 	if err != nil {
 		return nil, &ConfigError{err}
 	}
+	basedirs, err := planBasedirs(o, e.Getenv, version, plat.OS == "Windows")
+	if err != nil {
+		return nil, &ConfigError{err}
+	}
 	res, err := in.Install(ctx, version, target)
 	if err != nil {
 		return nil, &ConfigError{err}
@@ -189,6 +198,10 @@ func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 		wrapper = filepath.Join(binDir, WaitWrapper)
 	}
 	exports := exportsFor(o, e.Getenv, wrapper, cacheDir, ports)
+	basedirs.apply(exports)
+	if basedirs.notice != "" {
+		e.Log().Noticef("%s", basedirs.notice)
+	}
 	// A server left running on this port (an earlier job on a self-hosted
 	// runner, or an earlier setup) has another configuration: stop it, so the
 	// first compile starts one with this job's settings. It is stopped before
@@ -294,13 +307,8 @@ var releaseRE = regexp.MustCompile(`^v?([0-9]+)\.([0-9]+)\.`)
 // needsWaitWrapper reports whether an sccache release answers compiles
 // before writing their cache entries (releases before 0.9).
 func needsWaitWrapper(version string) bool {
-	m := releaseRE.FindStringSubmatch(version)
-	if m == nil {
-		return false
-	}
-	major, _ := strconv.Atoi(m[1])
-	minor, _ := strconv.Atoi(m[2])
-	return major == 0 && minor < 9
+	rel, ok := releaseOf(version)
+	return ok && less(rel, [2]int{0, 9})
 }
 
 // prepareRoot creates the root layout and checks it is writable. cross runs
@@ -446,7 +454,7 @@ type crossPlan struct {
 // the container), and a literal server port of its own.
 func CrossEntries(containerPort int) crossconf.Entries {
 	return crossconf.Entries{
-		Passthrough: []string{"RUSTC_WRAPPER", "SCCACHE_DIR", "SCCACHE_CONF", "SCCACHE_CACHE_SIZE", "SCCACHE_DIRECT",
+		Passthrough: []string{"RUSTC_WRAPPER", "SCCACHE_DIR", "SCCACHE_CONF", "SCCACHE_CACHE_SIZE", "SCCACHE_DIRECT", "SCCACHE_BASEDIRS",
 			RootVar, "SCCACHE_SERVER_PORT=" + strconv.Itoa(containerPort)},
 		Volumes: []string{RootVar},
 	}
