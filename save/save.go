@@ -22,12 +22,12 @@ import (
 	"github.com/org/rustcache-action/internal/archive"
 	"github.com/org/rustcache-action/internal/cacheservice"
 	"github.com/org/rustcache-action/internal/diskcache"
-	"github.com/org/rustcache-action/internal/httpx"
 	"github.com/org/rustcache-action/internal/inputs"
 	"github.com/org/rustcache-action/internal/job"
 	"github.com/org/rustcache-action/internal/prune"
 	"github.com/org/rustcache-action/internal/report"
 	"github.com/org/rustcache-action/internal/runenv"
+	"github.com/org/rustcache-action/internal/safefile"
 	"github.com/org/rustcache-action/internal/state"
 )
 
@@ -60,6 +60,11 @@ func Run(ctx context.Context, e *runenv.Env) error {
 		timeout: j.Timeout(r.Int("timeout-minutes", int(DefaultTimeout/time.Minute), 1, 360)),
 		ki:      job.ReadKeyInputs(e, r),
 	}
+	defTargets := job.DefaultCacheTargets
+	if j.State.Restore != nil {
+		defTargets = j.State.CacheTargets
+	}
+	j.State.CacheTargets = r.Bool("cache-targets", defTargets)
 	if err := r.Err(); err != nil {
 		return err
 	}
@@ -83,19 +88,22 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 
 	// 1. Stop the runner's server: statistics first, then a clean stop that
 	// waits for its cache writes.
-	sc := j.Sccache()
-	if stats, err := sc.Stats(ctx); err == nil {
-		d.HostStats = true
-		d.HostRequests, d.HostHits, d.HostMisses, d.HostNotCacheable = stats.CompileRequests, stats.Hits, stats.Misses, stats.NotCacheable
+	if sc, err := j.Sccache(); err != nil {
+		j.Notice("sccache statistics unavailable, server not stopped: %v", err)
 	} else {
-		j.Notice("sccache statistics unavailable: %v", err)
-	}
-	if err := sc.StopServer(ctx); err != nil {
-		j.Notice("stopping sccache: %v", err)
+		if stats, err := sc.Stats(ctx); err == nil {
+			d.HostStats = true
+			d.HostRequests, d.HostHits, d.HostMisses, d.HostNotCacheable = stats.CompileRequests, stats.Hits, stats.Misses, stats.NotCacheable
+		} else {
+			j.Notice("sccache statistics unavailable: %v", err)
+		}
+		if err := sc.StopServer(ctx); err != nil {
+			j.Notice("stopping sccache: %v", err)
+		}
 	}
 
 	// 2. Account for every server's work from the shared directory.
-	after, err := diskcache.Take(st.CacheDir)
+	after, err := diskcache.Take(j.CacheDir())
 	if err != nil {
 		return d, j.Fault("scan the cache", err)
 	}
@@ -125,6 +133,10 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		d.SizeBefore = before.Bytes()
 	}
 	d.SizeAfter = after.Bytes()
+	tp := &targetPart{}
+	if st.CacheTargets {
+		tp = selectTargets(j, o.ki.WorkingDirs, d)
+	}
 
 	// 3. Decide whether to upload.
 	switch {
@@ -132,9 +144,9 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		d.SaveSkip = "save is disabled for this run"
 	case !j.Mode.CanWrite():
 		d.SaveSkip = "ACTIONS_CACHE_MODE=" + string(j.Mode) + " does not allow writing"
-	case len(after) == 0:
+	case len(after) == 0 && tp.files == 0:
 		d.SaveSkip = "the cache is empty"
-	case rs != nil && rs.MatchedKey != "" && d.Unaccounted == "" && !diff.ContentChanged():
+	case rs != nil && rs.MatchedKey != "" && d.Unaccounted == "" && !diff.ContentChanged() && !tp.changed:
 		d.SaveSkip = "nothing changed since restore"
 	}
 	if d.SaveSkip != "" {
@@ -142,19 +154,23 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		return d, nil
 	}
 	if d.Unaccounted != "" {
-		fmt.Fprintf(j.Env.Stdout, "uploading: whether the cache changed since restore is unknown (%s)\n", d.Unaccounted)
+		j.Env.Log().Printf("uploading: whether the cache changed since restore is unknown (%s)", d.Unaccounted)
 	}
 	files := make([]string, 0, len(after))
 	for f := range after {
 		files = append(files, f)
 	}
-	if n, limit := job.ArchiveEntries(files), job.MaxEntries(st.CacheSize); n > limit {
+	sccacheLimit := st.CacheSize
+	if st.CacheTargets {
+		sccacheLimit = tp.fit(j, st.CacheSize, d)
+	}
+	if n, limit := job.ArchiveEntries(files)+tp.stagedEntries(), job.MaxEntries(st.CacheSize); n > limit {
 		d.SaveSkip = fmt.Sprintf("the cache holds %d entries, more than restore accepts for its cache-size (%d)", n, limit)
 		return d, j.Fault("cache not saved", fmt.Errorf("%s: raise cache-size (restore accepts one entry per 64 KiB of it, at least 16384)", d.SaveSkip))
 	}
 
 	// 4. Trim, upload, prune.
-	removed, _, err := diskcache.Trim(st.CacheDir, after, st.CacheSize)
+	removed, _, err := diskcache.Trim(j.CacheDir(), after, sccacheLimit)
 	if err != nil {
 		return d, j.Fault("trim the cache", err)
 	}
@@ -182,7 +198,12 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 	uctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	t0 := j.Env.Now()
-	n, err := upload(uctx, client, key, version, st.CacheDir, j.Workspace())
+	if st.CacheTargets {
+		if err := tp.stage(j); err != nil {
+			return d, j.Fault("stage the target part", err)
+		}
+	}
+	n, err := upload(uctx, client, key, version, sources(j), j.Workspace())
 	switch {
 	case errors.Is(err, cacheservice.ErrAlreadyExists), errors.Is(err, cacheservice.ErrRefused) && savedByOther(uctx, j, client, key, version):
 		d.SaveSkip = "another job saved " + key + " first"
@@ -211,14 +232,29 @@ func savedByOther(ctx context.Context, j *job.Job, c cacheservice.Client, key, v
 	return err == nil && e != nil && e.Exact
 }
 
+// sources are the entry's directories as the archive takes them: the
+// sccache directory without sccache's temporary and lock files, the staged
+// parts whole.
+func sources(j *job.Job) []archive.Source {
+	var srcs []archive.Source
+	for i, dir := range j.EntryDirs() {
+		src := archive.Source{Dir: dir}
+		if i == 0 {
+			src.Skip = diskcache.Skip
+		}
+		srcs = append(srcs, src)
+	}
+	return srcs
+}
+
 // upload streams the archive into the service through a pipe.
-func upload(ctx context.Context, c cacheservice.Client, key, version, dir, workspace string) (int64, error) {
+func upload(ctx context.Context, c cacheservice.Client, key, version string, srcs []archive.Source, workspace string) (int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pr, pw := io.Pipe()
 	werr := make(chan error, 1)
 	go func() {
-		_, err := archive.Write(ctx, pw, dir, workspace, archive.WriteOptions{Skip: diskcache.Skip})
+		_, err := archive.WriteDirs(ctx, pw, srcs, workspace, archive.WriteOptions{})
 		pw.CloseWithError(err)
 		werr <- err
 	}()
@@ -226,7 +262,7 @@ func upload(ctx context.Context, c cacheservice.Client, key, version, dir, works
 	pr.CloseWithError(errors.New("upload finished"))
 	cancel()
 	if aerr := <-werr; aerr != nil && err == nil {
-		return n, fmt.Errorf("archive %q: %w", dir, aerr)
+		return n, aerr
 	}
 	if err != nil {
 		return n, fmt.Errorf("upload %s: %w", key, err)
@@ -246,7 +282,7 @@ func pruneOld(ctx context.Context, j *job.Job, o options, prefix, saved string, 
 	defer cancel()
 	n, err := prune.Run(ctx, prune.Request{
 		APIURL: e.Getenv("GITHUB_API_URL"), Repo: e.Getenv("GITHUB_REPOSITORY"), Ref: e.Getenv("GITHUB_REF"),
-		Prefix: prefix, Saved: saved, Keep: o.keep, Token: o.token, HTTP: httpx.New(httpx.Options{Base: e.HTTP}),
+		Prefix: prefix, Saved: saved, Keep: o.keep, Token: o.token, HTTP: e.Client(),
 	})
 	d.Pruned = n
 	if err != nil {
@@ -261,7 +297,7 @@ func publish(j *job.Job, d *report.Data) error {
 	e := j.Env
 	// A copy under the root, for artifact uploads and for runners without a
 	// job summary.
-	if err := state.WriteFileAtomic(filepath.Join(j.Root, ReportFile), []byte(d.Markdown()), 0o644); err != nil {
+	if err := safefile.Write(filepath.Join(j.Root, ReportFile), []byte(d.Markdown()), 0o644); err != nil {
 		j.Notice("write %s: %v", ReportFile, err)
 	}
 	if ok, err := e.AppendSummary(d.Markdown()); err != nil {
