@@ -9,6 +9,8 @@ package actiontest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -219,4 +221,38 @@ func (r *Runner) Fresh() *Runner {
 		}
 	}
 	return r
+}
+
+// Tree lists every file, directory and link below dir — mode, and the
+// SHA-256 of the content or the link target — for comparing a tree before
+// and after a step. The runner's workflow command files are left out.
+func Tree(t testing.TB, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		switch {
+		case rel == "cmdfiles" && fi.IsDir():
+			return filepath.SkipDir
+		case fi.Mode()&os.ModeSymlink != 0:
+			l, _ := os.Readlink(p)
+			out[rel] = "link to " + l
+		case fi.Mode().IsRegular():
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			out[rel] = fmt.Sprintf("%v %x", fi.Mode(), sha256.Sum256(b))
+		default:
+			out[rel] = fi.Mode().String()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -21,9 +21,11 @@ import (
 	"github.com/org/rustcache-action/internal/cacheservice"
 	"github.com/org/rustcache-action/internal/httpx"
 	"github.com/org/rustcache-action/internal/inputs"
+	"github.com/org/rustcache-action/internal/rootdir"
 	"github.com/org/rustcache-action/internal/runenv"
 	"github.com/org/rustcache-action/internal/sccache"
 	"github.com/org/rustcache-action/internal/state"
+	"github.com/org/rustcache-action/internal/workdir"
 )
 
 // Compression is the compression name in the cache version, as the official
@@ -103,17 +105,23 @@ var ErrNoSetup = errors.New("no sccache setup found")
 func (j *Job) SetupDone() bool { return j.State.SccachePath != "" && j.State.CacheDir != "" }
 
 // Workspace is the base that archive names are relative to.
-func (j *Job) Workspace() string {
-	if ws := j.Env.Getenv("GITHUB_WORKSPACE"); ws != "" {
-		return ws
-	}
-	wd, _ := os.Getwd()
-	return wd
-}
+func (j *Job) Workspace() string { return j.Env.Workspace() }
 
-// Version is the cache version of the sccache directory.
+// VersionPath stands for the sccache directory in the cache version. The
+// official client hashes the path patterns it was given, which for this
+// directory would be its absolute path: every entry would then belong to one
+// RUNNER_TEMP (or cache-root), and a job whose root lies elsewhere (another
+// self-hosted runner, act, a changed cache-root) would never find it. The
+// archive names its entries relative to the workspace and restore extracts
+// them by the archive's own layout, so one fixed name fits every root.
+const VersionPath = "rustcache-action/sccache-dir"
+
+// Version is the cache version of the sccache directory:
+// cacheservice.Version of [VersionPath], [Compression] and the Windows flag,
+// that is the SHA-256 of "rustcache-action/sccache-dir|zstd-without-long|1.0"
+// ("…|zstd-without-long|windows-only|1.0" on Windows), whatever the root.
 func (j *Job) Version() string {
-	return cacheservice.Version([]string{j.State.CacheDir}, Compression, strings.HasPrefix(j.State.Platform, "Windows"))
+	return cacheservice.Version([]string{VersionPath}, Compression, strings.HasPrefix(j.State.Platform, "Windows"))
 }
 
 // Client connects to the cache service.
@@ -121,12 +129,24 @@ func (j *Job) Client() (cacheservice.Client, error) {
 	return cacheservice.New(cacheservice.Config{Getenv: j.Env.Getenv, HTTP: httpx.New(httpx.Options{Base: j.Env.HTTP})})
 }
 
-// Sccache returns a runner for the installed sccache on this job's port.
-func (j *Job) Sccache() *sccache.Runner {
+// CacheDir is the sccache directory under the root. It is derived from the
+// root, never read back from the state file, which a build inside a cross
+// container can edit.
+func (j *Job) CacheDir() string { return rootdir.Cache(j.Root) }
+
+// Sccache returns a runner for the installed sccache on this job's port: the
+// binary setup installed at its fixed place under the root (named for the
+// target setup recorded), never a path read back from a file, and only when
+// it is a regular file of this user that nobody else can write.
+func (j *Job) Sccache() (*sccache.Runner, error) {
+	path := rootdir.Sccache(j.Root, j.State.SccacheTarget)
+	if err := rootdir.Installed(path); err != nil {
+		return nil, err
+	}
 	env := append(j.Env.ChildEnviron(),
-		"SCCACHE_DIR="+j.State.CacheDir,
+		"SCCACHE_DIR="+j.CacheDir(),
 		fmt.Sprintf("SCCACHE_SERVER_PORT=%d", j.State.ServerPort))
-	return &sccache.Runner{Path: j.State.SccachePath, Env: env, Command: j.Env.Command}
+	return &sccache.Runner{Path: path, Env: env, Command: j.Env.Command}, nil
 }
 
 // Fault handles a cache fault: a warning annotation (and nil), or the error
@@ -198,20 +218,10 @@ func ReadKeyInputs(e *runenv.Env, r *inputs.Reader) KeyInputs {
 	k := KeyInputs{
 		UserKey:     r.Key("key", 200),
 		Targets:     r.Lines("targets", nil, true),
-		WorkingDirs: r.Lines("working-directory", []string{"."}, false),
+		WorkingDirs: workdir.Read(r, e.Workspace()),
 	}
 	for _, t := range k.Targets {
 		r.Check(!strings.ContainsAny(t, " \t"), "targets", t, "expected one target per line or comma-separated")
-	}
-	for i, d := range k.WorkingDirs {
-		if !filepath.IsAbs(d) {
-			if ws := e.Getenv("GITHUB_WORKSPACE"); ws != "" {
-				d = filepath.Join(ws, d)
-			}
-		}
-		k.WorkingDirs[i] = d
-		fi, err := os.Stat(d)
-		r.Check(err == nil && fi.IsDir(), "working-directory", d, "expected an existing directory (relative paths start at GITHUB_WORKSPACE)")
 	}
 	return k
 }

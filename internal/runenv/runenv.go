@@ -129,6 +129,16 @@ next:
 	return out
 }
 
+// Workspace is GITHUB_WORKSPACE, else the working directory: where relative
+// working directories start and archive names are relative to.
+func (e *Env) Workspace() string {
+	if ws := e.Getenv("GITHUB_WORKSPACE"); ws != "" {
+		return ws
+	}
+	wd, _ := os.Getwd()
+	return wd
+}
+
 // DefaultRoot is the action's root directory when the cache-root input is
 // empty: rustcache under RUNNER_TEMP (TMPDIR, then the system's temporary
 // directory, outside a runner). setup, restore and save must agree on it.
