@@ -22,7 +22,6 @@ import (
 	"github.com/org/rustcache-action/internal/archive"
 	"github.com/org/rustcache-action/internal/cacheservice"
 	"github.com/org/rustcache-action/internal/diskcache"
-	"github.com/org/rustcache-action/internal/httpx"
 	"github.com/org/rustcache-action/internal/inputs"
 	"github.com/org/rustcache-action/internal/job"
 	"github.com/org/rustcache-action/internal/prune"
@@ -250,7 +249,7 @@ func pruneOld(ctx context.Context, j *job.Job, o options, prefix, saved string, 
 	defer cancel()
 	n, err := prune.Run(ctx, prune.Request{
 		APIURL: e.Getenv("GITHUB_API_URL"), Repo: e.Getenv("GITHUB_REPOSITORY"), Ref: e.Getenv("GITHUB_REF"),
-		Prefix: prefix, Saved: saved, Keep: o.keep, Token: o.token, HTTP: httpx.New(httpx.Options{Base: e.HTTP}),
+		Prefix: prefix, Saved: saved, Keep: o.keep, Token: o.token, HTTP: e.Client(),
 	})
 	d.Pruned = n
 	if err != nil {

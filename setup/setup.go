@@ -32,7 +32,6 @@ import (
 	"github.com/org/rustcache-action/arch"
 	"github.com/org/rustcache-action/internal/crossconf"
 	"github.com/org/rustcache-action/internal/ghcmd"
-	"github.com/org/rustcache-action/internal/httpx"
 	"github.com/org/rustcache-action/internal/inputs"
 	"github.com/org/rustcache-action/internal/release"
 	"github.com/org/rustcache-action/internal/rootdir"
@@ -176,7 +175,7 @@ func makePlan(ctx context.Context, e *runenv.Env) (*plan, error) {
 	}
 
 	p.installer = &release.Installer{
-		HTTP:         httpx.New(httpx.Options{Base: e.HTTP}),
+		HTTP:         e.Client(),
 		ServerURL:    e.Getenv("GITHUB_SERVER_URL"),
 		APIURL:       e.Getenv("GITHUB_API_URL"),
 		DownloadBase: o.DownloadBase,

@@ -20,6 +20,7 @@ import (
 	"github.com/org/rustcache-action/internal/cli"
 	"github.com/org/rustcache-action/internal/fakerelease"
 	"github.com/org/rustcache-action/internal/ghcmd"
+	"github.com/org/rustcache-action/internal/httpx"
 	"github.com/org/rustcache-action/internal/runenv"
 )
 
@@ -35,6 +36,10 @@ type Runner struct {
 	Env map[string]string
 	// Version is the sccache-version input given to setup by default.
 	Version string
+
+	// Timeouts bound each attempt of the steps' requests (zero: the
+	// defaults).
+	Timeouts httpx.Timeouts
 
 	stoppers map[string]bool // sccache servers (path and port) stopped at cleanup
 }
@@ -128,6 +133,7 @@ func (r *Runner) Run(cmd string, inputs map[string]string, jobEnv map[string]str
 	}
 	var out bytes.Buffer
 	e := runenv.FromMap(env, &out, nil)
+	e.Timeouts = r.Timeouts
 	code := cli.Main(context.Background(), []string{"rustcache-action", cmd}, e)
 	for _, f := range []string{"GITHUB_ENV", "GITHUB_OUTPUT"} {
 		if _, err := ghcmd.Parse(read(files[f]), false); err != nil {

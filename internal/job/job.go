@@ -126,7 +126,7 @@ func (j *Job) Version() string {
 
 // Client connects to the cache service.
 func (j *Job) Client() (cacheservice.Client, error) {
-	return cacheservice.New(cacheservice.Config{Getenv: j.Env.Getenv, HTTP: httpx.New(httpx.Options{Base: j.Env.HTTP})})
+	return cacheservice.New(cacheservice.Config{Getenv: j.Env.Getenv, HTTP: j.Env.Client()})
 }
 
 // CacheDir is the sccache directory under the root. It is derived from the
@@ -178,6 +178,8 @@ func (j *Job) advice(err error) string {
 			limit = j.timeout.String()
 		}
 		return fmt.Sprintf("the cache service did not finish within %s: raise timeout-minutes if it is only slow", limit)
+	case errors.Is(err, httpx.ErrStalled):
+		return "the connection to the cache service stopped moving data on every try (a hung proxy or a half-open connection): a later run tries again"
 	case errors.Is(err, cacheservice.ErrThrottled):
 		return "the repository reached the cache service's rate limit: a later run tries again (save-if can keep saves to one branch)"
 	case errors.Is(err, cacheservice.ErrForbidden):
