@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/org/rustcache-action/internal/inputs"
 )
 
 // basedirsSince is the first sccache release that reads SCCACHE_BASEDIRS.
@@ -102,13 +104,8 @@ func readBasedirs(lines []string, workspace string, windows bool, check func(ok 
 
 // releaseOf reads major and minor from a release tag such as v0.18.0.
 func releaseOf(version string) ([2]int, bool) {
-	m := releaseRE.FindStringSubmatch(version)
-	if m == nil {
-		return [2]int{}, false
-	}
-	major, _ := strconv.Atoi(m[1])
-	minor, _ := strconv.Atoi(m[2])
-	return [2]int{major, minor}, true
+	v, err := inputs.ParseVersion(version)
+	return [2]int{v.Major, v.Minor}, err == nil
 }
 
 // less orders two major.minor pairs.
