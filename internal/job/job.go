@@ -54,8 +54,7 @@ func Open(e *runenv.Env, r *inputs.Reader) (*Job, error) {
 	j := &Job{Env: e}
 	// Masked before anything else is printed or sent.
 	j.Mask(e.Getenv("ACTIONS_RUNTIME_TOKEN"))
-	root := r.String("cache-root", "")
-	r.Check(root == "" || filepath.IsAbs(root), "cache-root", root, "expected an absolute path, the cache-root given to the setup step")
+	root := r.AbsPath("cache-root", "")
 	if root == "" {
 		root = e.Getenv("RUSTCACHE_ROOT")
 	}
