@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/org/rustcache-action/internal/archive"
+	"github.com/org/rustcache-action/internal/backend"
 	"github.com/org/rustcache-action/internal/cacheservice"
 	"github.com/org/rustcache-action/internal/diskcache"
 	"github.com/org/rustcache-action/internal/inputs"
@@ -94,6 +95,24 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		j.Notice("stopping sccache: %v", err)
 	}
 
+	d.Backend, d.BackendFallback = backendRow(st.Backend)
+	if st.Backend != nil && st.Backend.Active {
+		// The store holds the entries: count from the servers' statistics,
+		// the runner's and those the wrapper left for containers.
+		cs, n, err := backend.ServerStats(filepath.Join(j.Root, backend.StatsDir), st.ServerPort)
+		if err != nil {
+			j.Notice("statistics of container servers: %v", err)
+		}
+		d.Hits, d.Misses = int(d.HostHits+cs.Hits), int(d.HostMisses+cs.Misses)
+		d.ContainerServers = n
+		if !st.Archive() {
+			d.RestoreSkip = "the remote cache holds the cache"
+			d.SaveSkip = "the remote cache holds the cache (no GitHub Actions cache entry)"
+			fmt.Fprintf(j.Env.Stdout, "upload skipped: %s\n", d.SaveSkip)
+			return d, nil
+		}
+	}
+
 	// 2. Account for every server's work from the shared directory.
 	after, err := diskcache.Take(st.CacheDir)
 	if err != nil {
@@ -112,7 +131,9 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		}
 	}
 	diff := diskcache.Compare(before, after)
-	d.Hits, d.Misses = diff.Hits, diff.Misses
+	if st.Backend == nil || !st.Backend.Active {
+		d.Hits, d.Misses = diff.Hits, diff.Misses
+	}
 	d.SizeBefore, d.SizeAfter = before.Bytes(), after.Bytes()
 
 	// 3. Decide whether to upload.
@@ -183,6 +204,22 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 
 	pruneOld(ctx, j, o, rs.KeyPrefix, d)
 	return d, nil
+}
+
+// backendRow describes the remote backend for the summary: what it is and
+// whether the builds used it.
+func backendRow(b *state.Backend) (string, string) {
+	if b == nil {
+		return "", ""
+	}
+	if !b.Active {
+		return b.Kind, b.Fallback
+	}
+	d := b.Describe
+	if b.Trust != "" && b.ReadOnly {
+		d += " — " + b.Trust
+	}
+	return d, ""
 }
 
 // savedByOther reports whether, after the service declined this save, an

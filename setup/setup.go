@@ -31,9 +31,11 @@ import (
 	"time"
 
 	"github.com/org/rustcache-action/arch"
+	"github.com/org/rustcache-action/internal/backend"
 	"github.com/org/rustcache-action/internal/crossconf"
 	"github.com/org/rustcache-action/internal/httpx"
 	"github.com/org/rustcache-action/internal/inputs"
+	"github.com/org/rustcache-action/internal/job"
 	"github.com/org/rustcache-action/internal/release"
 	"github.com/org/rustcache-action/internal/runenv"
 	"github.com/org/rustcache-action/internal/sccache"
@@ -64,6 +66,7 @@ type Options struct {
 	Incremental   bool
 	Pipelining    bool
 	Token         string
+	Backend       backend.Options
 	overridden    map[string]bool // env values given explicitly as inputs
 }
 
@@ -94,6 +97,7 @@ func ParseOptions(e *runenv.Env) (*Options, error) {
 		o.overridden[b.name] = strings.TrimSpace(a.GetInput(b.name)) != ""
 	}
 	o.Token = r.String("github-token", "")
+	o.Backend = backend.ReadOptions(r)
 	ws := e.Getenv("GITHUB_WORKSPACE")
 	for i, d := range o.WorkingDirs {
 		if !filepath.IsAbs(d) && ws != "" {
@@ -131,6 +135,10 @@ func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 		// Masked before it is sent anywhere or could appear in an error.
 		fmt.Fprintf(e.Stdout, "::add-mask::%s\n", o.Token)
 	}
+	log := &job.Job{Env: e}
+	for _, secret := range backend.Secrets(o.Backend.Kind, e.Getenv) {
+		log.Mask(secret)
+	}
 	plat := arch.Detect(e.Getenv, e.GOOS, e.GOARCH)
 	target := o.Target
 	if target == "" {
@@ -151,7 +159,8 @@ func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 
 	// The cross configurations are validated before anything is installed, so
 	// a malformed file stops the step with nothing changed.
-	plans, err := planCross(o, e.Getenv, ports)
+	entries := crossEntriesFor(ports.container, o.Backend.Kind)
+	plans, err := planCross(o, e.Getenv, entries)
 	if err != nil {
 		return nil, err
 	}
@@ -185,11 +194,23 @@ func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 	// inside a cross container the server dies with cargo, so the last
 	// entries would be lost. For those releases RUSTC_WRAPPER is a script
 	// that waits for the pending writes.
+	// With a remote backend the wrapper is that script for every release:
+	// it collects each server's statistics and, on fallback, keeps the
+	// backend's variables away from sccache.
 	wrapper := sccachePath
-	if needsWaitWrapper(version) && plat.OS != "Windows" {
+	if (needsWaitWrapper(version) || o.Backend.Remote()) && plat.OS != "Windows" {
 		wrapper = filepath.Join(binDir, WaitWrapper)
 	}
 	exports := exportsFor(o, e.Getenv, wrapper, cacheDir, ports)
+	dec := decideBackend(ctx, e, o, version, res.Path, exports)
+	if dec.Active {
+		for k, v := range dec.Settings.Exports {
+			exports[k] = v
+		}
+		if f := caBundle(e.Getenv, plat.OS); f != "" {
+			exports["SSL_CERT_FILE"] = f
+		}
+	}
 	// A server left running on this port (an earlier job on a self-hosted
 	// runner, or an earlier setup) has another configuration: stop it, so the
 	// first compile starts one with this job's settings. It is stopped before
@@ -201,13 +222,13 @@ func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 	if err := copyExecutable(res.Path, sccachePath); err != nil {
 		return nil, &ConfigError{fmt.Errorf("input cache-root: %w", err)}
 	}
-	if err := writeSupportFiles(o.Root, wrapper, sccachePath); err != nil {
+	if err := writeSupportFiles(o.Root, wrapper, sccachePath, wrapperPrelude(o.Backend, dec)); err != nil {
 		return nil, &ConfigError{fmt.Errorf("input cache-root: %w", err)}
 	}
 
 	var crossFiles []string
 	for _, p := range plans {
-		changed, err := crossconf.Ensure(p.dir, e.Getenv, CrossEntries(ports.container), true)
+		changed, err := crossconf.Ensure(p.dir, e.Getenv, entries, true)
 		if err != nil {
 			return nil, &ConfigError{fmt.Errorf("cross configuration: %w", err)}
 		}
@@ -237,6 +258,7 @@ func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 	}
 	st.ServerPort, st.ContainerPort = ports.host, ports.container
 	st.Cross, st.Downloaded = crossFiles, res.Downloaded
+	st.Backend = backendState(o.Backend, dec)
 	st.SetupSeconds = e.Now().Sub(start).Seconds()
 	st.Restore = nil
 	if err := state.Save(o.Root, st); err != nil {
@@ -254,6 +276,7 @@ func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 	if err := cmds.Commit(e); err != nil {
 		return nil, err
 	}
+	reportBackend(log, o.Backend, dec)
 	how := "reused from the tool cache"
 	if res.Downloaded {
 		how = "downloaded and verified"
@@ -279,15 +302,24 @@ var waitScript []byte
 const sccacheConf = "server_startup_timeout_ms = 60000\n"
 
 // writeSupportFiles writes the sccache configuration and, when the wrapper is
-// the waiting script, the script itself.
-func writeSupportFiles(root, wrapper, sccachePath string) error {
+// the waiting script, the script itself (with prelude in place of its
+// environment marker) and an empty statistics directory for it.
+func writeSupportFiles(root, wrapper, sccachePath, prelude string) error {
 	if err := state.WriteFileAtomic(filepath.Join(root, ConfFile), []byte(sccacheConf), 0o644); err != nil {
 		return err
+	}
+	stats := filepath.Join(root, backend.StatsDir)
+	if err := os.RemoveAll(stats); err != nil {
+		return fmt.Errorf("clear %q: %w", stats, err)
 	}
 	if wrapper == sccachePath {
 		return nil
 	}
-	return state.WriteFileAtomic(wrapper, waitScript, 0o755)
+	if err := os.MkdirAll(stats, 0o755); err != nil {
+		return fmt.Errorf("create %q: %w", stats, err)
+	}
+	script := strings.Replace(string(waitScript), "#@environment@\n", prelude, 1)
+	return state.WriteFileAtomic(wrapper, []byte(script), 0o755)
 }
 
 var releaseRE = regexp.MustCompile(`^v?([0-9]+)\.([0-9]+)\.`)
@@ -441,6 +473,15 @@ type crossPlan struct {
 	create bool
 }
 
+// crossEntriesFor adds a remote backend's names to CrossEntries.
+func crossEntriesFor(containerPort int, k backend.Kind) crossconf.Entries {
+	e := CrossEntries(containerPort)
+	pass, vols := backend.CrossNames(k)
+	e.Passthrough = append(e.Passthrough, pass...)
+	e.Volumes = append(e.Volumes, vols...)
+	return e
+}
+
 // CrossEntries are the passthrough and volume entries a cross container needs
 // to use the cache: the wrapper and sccache settings by name, the root as a
 // volume (and by name, because cross 0.2.5 does not set volume variables inside
@@ -455,7 +496,7 @@ func CrossEntries(containerPort int) crossconf.Entries {
 
 // planCross decides which workspaces get cross entries and validates every
 // configuration source they have, before anything is written anywhere.
-func planCross(o *Options, getenv func(string) string, p ports) ([]crossPlan, error) {
+func planCross(o *Options, getenv func(string) string, entries crossconf.Entries) ([]crossPlan, error) {
 	if o.Cross == "false" {
 		return nil, nil
 	}
@@ -473,7 +514,7 @@ func planCross(o *Options, getenv func(string) string, p ports) ([]crossPlan, er
 			if err != nil {
 				return nil, &ConfigError{fmt.Errorf("read %q: %w", loc.Path, err)}
 			}
-			if _, _, err := crossconf.Merge(b, loc.TablePrefix, CrossEntries(p.container)); err != nil {
+			if _, _, err := crossconf.Merge(b, loc.TablePrefix, entries); err != nil {
 				return nil, &ConfigError{withPath(err, loc.Path)}
 			}
 		}

@@ -187,6 +187,14 @@ func (j *Job) advice(err error) string {
 	return "a fault of the cache service or the network: a later run tries again"
 }
 
+// Warn prints a warning annotation, with every masked credential redacted,
+// and records it for the report.
+func (j *Job) Warn(format string, args ...any) {
+	msg := j.Redact(fmt.Sprintf(format, args...))
+	j.Warnings = append(j.Warnings, msg)
+	fmt.Fprintf(j.Env.Stdout, "::warning title=rustcache-action::%s\n", escape(msg))
+}
+
 // Notice prints a notice annotation.
 func (j *Job) Notice(format string, args ...any) {
 	fmt.Fprintf(j.Env.Stdout, "::notice title=rustcache-action::%s\n", escape(j.Redact(fmt.Sprintf(format, args...))))

@@ -33,9 +33,28 @@ type State struct {
 	Cross           []string `json:"cross_configs,omitempty"`
 	SetupSeconds    float64  `json:"setup_seconds,omitempty"`
 	Downloaded      bool     `json:"downloaded,omitempty"`
+	Backend         *Backend `json:"backend,omitempty"`
 
 	// Restore.
 	Restore *Restore `json:"restore,omitempty"`
+}
+
+// Backend records the remote cache backend setup chose.
+type Backend struct {
+	Kind     string `json:"kind"`
+	Active   bool   `json:"active"`              // builds use the store
+	ReadOnly bool   `json:"read_only,omitempty"` // sccache never writes to it
+	Chain    bool   `json:"chain,omitempty"`     // the local disk cache is its first level
+	Describe string `json:"describe,omitempty"`  // backend, address (no credentials), mode
+	Fallback string `json:"fallback,omitempty"`  // why the store is not used
+	Trust    string `json:"trust,omitempty"`     // why the run counts as untrusted
+}
+
+// Archive reports whether restore and save carry the local disk cache
+// through the GitHub Actions cache: always, unless a remote backend holds
+// the cache alone.
+func (s *State) Archive() bool {
+	return s.Backend == nil || !s.Backend.Active || s.Backend.Chain
 }
 
 // Restore records the outcome of the restore step.
