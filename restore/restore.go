@@ -35,7 +35,7 @@ const DefaultTimeout = 10 * time.Minute
 // Run performs the restore step.
 func Run(ctx context.Context, e *runenv.Env) error {
 	start := e.Now()
-	r := inputs.NewReader(e.Action().GetInput)
+	r := inputs.NewReader(e.Input)
 	j, err := job.Open(e, r)
 	if err != nil {
 		return err
@@ -170,10 +170,15 @@ func finish(j *job.Job, rs *state.Restore) error {
 	if err := os.MkdirAll(j.State.CacheDir, 0o755); err != nil {
 		return fmt.Errorf("create cache dir: %w", err)
 	}
+	// Without the snapshot save cannot count hits and misses, but the state
+	// is still recorded: save then says so and uploads.
 	if err := snap.SaveFile(j.SnapshotPath()); err != nil {
-		return j.Fault("record the cache snapshot", err)
+		if ferr := j.Fault("record the cache snapshot", err); ferr != nil {
+			return ferr
+		}
+	} else {
+		rs.SnapshotFile = j.SnapshotPath()
 	}
-	rs.SnapshotFile = j.SnapshotPath()
 	if err := state.Save(j.Root, j.State); err != nil {
 		return fmt.Errorf("record restore state: %w", err)
 	}

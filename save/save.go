@@ -17,13 +17,13 @@ import (
 	"io"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/org/rustcache-action/internal/archive"
 	"github.com/org/rustcache-action/internal/backend"
 	"github.com/org/rustcache-action/internal/cacheservice"
 	"github.com/org/rustcache-action/internal/diskcache"
+	"github.com/org/rustcache-action/internal/httpx"
 	"github.com/org/rustcache-action/internal/inputs"
 	"github.com/org/rustcache-action/internal/job"
 	"github.com/org/rustcache-action/internal/prune"
@@ -49,7 +49,7 @@ type options struct {
 
 // Run performs the save step.
 func Run(ctx context.Context, e *runenv.Env) error {
-	r := inputs.NewReader(e.Action().GetInput)
+	r := inputs.NewReader(e.Input)
 	j, err := job.Open(e, r)
 	if err != nil {
 		return err
@@ -126,15 +126,24 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		if rs.Warning != "" {
 			d.Warnings = append(d.Warnings, "restore: "+rs.Warning)
 		}
-		if b, err := diskcache.LoadFile(j.SnapshotPath()); err == nil {
+		b, err := diskcache.LoadFile(j.SnapshotPath())
+		if err != nil {
+			// Without the snapshot nothing can be counted, and whether the
+			// cache changed is unknown: say so, and upload.
+			d.Unaccounted = "the snapshot restore took is unreadable"
+			if ferr := j.Fault("cache accounting", err); ferr != nil {
+				return d, ferr
+			}
+		} else {
 			before = b
 		}
 	}
 	diff := diskcache.Compare(before, after)
-	if st.Backend == nil || !st.Backend.Active {
+	if d.Unaccounted == "" && (st.Backend == nil || !st.Backend.Active) {
 		d.Hits, d.Misses = diff.Hits, diff.Misses
+		d.SizeBefore = before.Bytes()
 	}
-	d.SizeBefore, d.SizeAfter = before.Bytes(), after.Bytes()
+	d.SizeAfter = after.Bytes()
 
 	// 3. Decide whether to upload.
 	switch {
@@ -144,12 +153,15 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		d.SaveSkip = "ACTIONS_CACHE_MODE=" + string(j.Mode) + " does not allow writing"
 	case len(after) == 0:
 		d.SaveSkip = "the cache is empty"
-	case rs != nil && rs.MatchedKey != "" && !diff.ContentChanged():
+	case rs != nil && rs.MatchedKey != "" && d.Unaccounted == "" && !diff.ContentChanged():
 		d.SaveSkip = "nothing changed since restore"
 	}
 	if d.SaveSkip != "" {
 		fmt.Fprintf(j.Env.Stdout, "upload skipped: %s\n", d.SaveSkip)
 		return d, nil
+	}
+	if d.Unaccounted != "" {
+		fmt.Fprintf(j.Env.Stdout, "uploading: whether the cache changed since restore is unknown (%s)\n", d.Unaccounted)
 	}
 	files := make([]string, 0, len(after))
 	for f := range after {
@@ -202,7 +214,7 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 	d.SavedKey, d.SavedBytes, d.SaveSecs = key, n, j.Env.Now().Sub(t0).Seconds()
 	fmt.Fprintf(j.Env.Stdout, "saved %s: %s in %.1fs\n", key, report.Bytes(n), d.SaveSecs)
 
-	pruneOld(ctx, j, o, rs.KeyPrefix, d)
+	pruneOld(ctx, j, o, rs.KeyPrefix, key, d)
 	return d, nil
 }
 
@@ -257,16 +269,19 @@ func upload(ctx context.Context, c cacheservice.Client, key, version, dir, works
 	return n, nil
 }
 
-func pruneOld(ctx context.Context, j *job.Job, o options, prefix string, d *report.Data) {
+// pruneOld deletes superseded entries of the configuration, keeping o.keep
+// of them, saved (the key just uploaded) always among them. Any fault is a
+// notice: GitHub evicts old entries by itself.
+func pruneOld(ctx context.Context, j *job.Job, o options, prefix, saved string, d *report.Data) {
 	e := j.Env
-	if o.token == "" || prefix == "" || e.Getenv("GITHUB_REPOSITORY") == "" {
+	if o.keep == 0 || o.token == "" || prefix == "" || e.Getenv("GITHUB_REPOSITORY") == "" {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	n, err := prune.Run(ctx, prune.Request{
 		APIURL: e.Getenv("GITHUB_API_URL"), Repo: e.Getenv("GITHUB_REPOSITORY"), Ref: e.Getenv("GITHUB_REF"),
-		Prefix: prefix, Keep: o.keep, Token: o.token, HTTP: e.HTTP,
+		Prefix: prefix, Saved: saved, Keep: o.keep, Token: o.token, HTTP: httpx.New(httpx.Options{Base: e.HTTP}),
 	})
 	d.Pruned = n
 	if err != nil {
@@ -284,17 +299,20 @@ func publish(j *job.Job, d *report.Data) error {
 	if err := state.WriteFileAtomic(filepath.Join(j.Root, ReportFile), []byte(d.Markdown()), 0o644); err != nil {
 		j.Notice("write %s: %v", ReportFile, err)
 	}
-	if e.Getenv("GITHUB_STEP_SUMMARY") != "" {
-		if err := appendSummary(e, d.Markdown()); err != nil {
-			j.Notice("job summary: %v", err)
-		}
-	} else {
+	if ok, err := e.AppendSummary(d.Markdown()); err != nil {
+		j.Notice("job summary: %v", err)
+	} else if !ok {
 		fmt.Fprint(e.Stdout, d.Markdown())
 	}
-	fmt.Fprintf(e.Stdout, "::notice title=rustcache-action::%s\n", strings.ReplaceAll(d.Headline(), "%", "%25"))
+	j.Notice("%s", d.Headline())
 	var cmds runenv.Commands
-	cmds.SetOutput("hits", strconv.Itoa(d.Hits))
-	cmds.SetOutput("misses", strconv.Itoa(d.Misses))
+	if d.Unaccounted != "" {
+		cmds.SetOutput("hits", "")
+		cmds.SetOutput("misses", "")
+	} else {
+		cmds.SetOutput("hits", strconv.Itoa(d.Hits))
+		cmds.SetOutput("misses", strconv.Itoa(d.Misses))
+	}
 	rate := d.HitRate()
 	if rate < 0 {
 		cmds.SetOutput("hit-rate", "")
@@ -305,14 +323,4 @@ func publish(j *job.Job, d *report.Data) error {
 	cmds.SetOutput("saved-key", d.SavedKey)
 	cmds.SetOutput("saved-bytes", strconv.FormatInt(d.SavedBytes, 10))
 	return cmds.Commit(e)
-}
-
-func appendSummary(e *runenv.Env, md string) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%v", r)
-		}
-	}()
-	e.Action().AddStepSummary(md)
-	return nil
 }

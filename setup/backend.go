@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/org/rustcache-action/internal/backend"
-	"github.com/org/rustcache-action/internal/job"
 	"github.com/org/rustcache-action/internal/runenv"
 	"github.com/org/rustcache-action/internal/sccache"
 	"github.com/org/rustcache-action/internal/state"
@@ -105,22 +104,23 @@ func backendState(o backend.Options, d backend.Decision) *state.Backend {
 }
 
 // reportBackend logs the backend's outcome: one warning on a fallback.
-func reportBackend(log *job.Job, o backend.Options, d backend.Decision) {
+func reportBackend(e *runenv.Env, o backend.Options, d backend.Decision) {
 	if !o.Remote() {
 		return
 	}
+	log := e.Log()
 	if d.Settings != nil {
 		for _, n := range d.Settings.Notes {
-			log.Notice("%s", n)
+			log.Noticef("%s", n)
 		}
 	}
 	if !d.Active {
-		log.Warn("%s", d.Message(o.Kind))
+		log.Warningf("%s", d.Message(o.Kind))
 		return
 	}
 	mode := ""
 	if d.Trust.Untrusted && d.Settings.ReadOnly {
 		mode = " — read-only: " + d.Trust.Reason
 	}
-	fmt.Fprintf(log.Env.Stdout, "remote cache: %s%s\n", log.Redact(d.Settings.Describe()), mode)
+	log.Printf("remote cache: %s%s", d.Settings.Describe(), mode)
 }

@@ -35,7 +35,6 @@ import (
 	"github.com/org/rustcache-action/internal/crossconf"
 	"github.com/org/rustcache-action/internal/httpx"
 	"github.com/org/rustcache-action/internal/inputs"
-	"github.com/org/rustcache-action/internal/job"
 	"github.com/org/rustcache-action/internal/release"
 	"github.com/org/rustcache-action/internal/runenv"
 	"github.com/org/rustcache-action/internal/sccache"
@@ -72,8 +71,7 @@ type Options struct {
 
 // ParseOptions reads and validates every setup input.
 func ParseOptions(e *runenv.Env) (*Options, error) {
-	a := e.Action()
-	r := inputs.NewReader(a.GetInput)
+	r := inputs.NewReader(e.Input)
 	o := &Options{overridden: map[string]bool{}}
 	o.Version = r.Version("sccache-version", release.DefaultVersion())
 	o.Target = r.String("sccache-target", "")
@@ -85,7 +83,7 @@ func ParseOptions(e *runenv.Env) (*Options, error) {
 	o.Root = r.String("cache-root", e.DefaultRoot())
 	r.Check(filepath.IsAbs(o.Root), "cache-root", o.Root, "expected an absolute path")
 	o.CacheSizeText, o.CacheSize = r.Size("cache-size", "2G")
-	o.overridden["cache-size"] = strings.TrimSpace(a.GetInput("cache-size")) != ""
+	o.overridden["cache-size"] = strings.TrimSpace(e.Input("cache-size")) != ""
 	o.WorkingDirs = r.Lines("working-directory", []string{"."}, false)
 	o.Cross = r.OneOf("cross", "auto", "auto", "true", "false")
 	for _, b := range []struct {
@@ -94,7 +92,7 @@ func ParseOptions(e *runenv.Env) (*Options, error) {
 		def  bool
 	}{{"sccache-direct", &o.Direct, true}, {"cargo-incremental", &o.Incremental, false}, {"cargo-build-pipelining", &o.Pipelining, false}} {
 		*b.dst = r.Bool(b.name, b.def)
-		o.overridden[b.name] = strings.TrimSpace(a.GetInput(b.name)) != ""
+		o.overridden[b.name] = strings.TrimSpace(e.Input(b.name)) != ""
 	}
 	o.Token = r.String("github-token", "")
 	o.Backend = backend.ReadOptions(r)
@@ -133,11 +131,10 @@ func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 	}
 	if o.Token != "" {
 		// Masked before it is sent anywhere or could appear in an error.
-		fmt.Fprintf(e.Stdout, "::add-mask::%s\n", o.Token)
+		e.Log().Mask(o.Token)
 	}
-	log := &job.Job{Env: e}
 	for _, secret := range backend.Secrets(o.Backend.Kind, e.Getenv) {
-		log.Mask(secret)
+		e.Log().Mask(secret)
 	}
 	plat := arch.Detect(e.Getenv, e.GOOS, e.GOARCH)
 	target := o.Target
@@ -168,7 +165,7 @@ func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 		if o.Cross == "true" {
 			return nil, &ConfigError{fmt.Errorf("input cross: caching builds inside cross containers needs a Linux runner (this one is %s); set cross: false or auto", plat)}
 		}
-		fmt.Fprintf(e.Stdout, "::notice title=rustcache-action::cross configuration left unchanged: caching inside cross containers needs a Linux runner (this one is %s)\n", plat)
+		e.Log().Noticef("cross configuration left unchanged: caching inside cross containers needs a Linux runner (this one is %s)", plat)
 		plans = nil
 	}
 
@@ -217,7 +214,7 @@ func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 	// the wrapper is replaced: Windows cannot replace a running executable.
 	run := &sccache.Runner{Path: res.Path, Env: childEnv(e, exports), Command: e.Command, Timeout: 20 * time.Second}
 	if err := run.StopServer(ctx); err != nil {
-		fmt.Fprintf(e.Stdout, "::notice::could not stop an earlier sccache server on port %d: %v\n", ports.host, err)
+		e.Log().Noticef("could not stop an earlier sccache server on port %d: %v", ports.host, err)
 	}
 	if err := copyExecutable(res.Path, sccachePath); err != nil {
 		return nil, &ConfigError{fmt.Errorf("input cache-root: %w", err)}
@@ -241,7 +238,7 @@ func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 		crossFiles = append(crossFiles, changed...)
 	}
 	if over := crossconf.EnvOverrides(e.Getenv); len(over) > 0 && len(plans) > 0 {
-		fmt.Fprintf(e.Stdout, "::warning title=rustcache-action::%s set in the environment replace the cross configuration's lists: add RUSTC_WRAPPER, SCCACHE_DIR, SCCACHE_CACHE_SIZE, SCCACHE_DIRECT, %s to them, or builds inside cross containers will not use the cache\n", strings.Join(over, ", "), RootVar)
+		e.Log().Warningf("%s set in the environment replace the cross configuration's lists: add RUSTC_WRAPPER, SCCACHE_DIR, SCCACHE_CACHE_SIZE, SCCACHE_DIRECT, %s to them, or builds inside cross containers will not use the cache", strings.Join(over, ", "), RootVar)
 	}
 
 	st, err := state.Load(o.Root)
@@ -276,7 +273,7 @@ func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 	if err := cmds.Commit(e); err != nil {
 		return nil, err
 	}
-	reportBackend(log, o.Backend, dec)
+	reportBackend(e, o.Backend, dec)
 	how := "reused from the tool cache"
 	if res.Downloaded {
 		how = "downloaded and verified"

@@ -1,6 +1,7 @@
 package setup_test
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,14 @@ import (
 )
 
 func TestSetupExportsAndInstalls(t *testing.T) {
+	// Registered first, this check runs after every other cleanup.
+	var addr string
+	t.Cleanup(func() {
+		if c, err := net.Dial("tcp", addr); addr != "" && err == nil {
+			c.Close()
+			t.Errorf("an sccache server still listens on %s after the test", addr)
+		}
+	})
 	r := actiontest.New(t)
 	s := r.Run("setup", map[string]string{"sccache-version": r.Version, "cache-size": "500M"}, nil)
 	if s.Code != 0 {
@@ -50,10 +59,6 @@ func TestSetupExportsAndInstalls(t *testing.T) {
 	if conf, err := os.ReadFile(want["SCCACHE_CONF"]); err != nil || !strings.Contains(string(conf), "server_startup_timeout_ms") {
 		t.Errorf("sccache.conf = %q, %v", conf, err)
 	}
-	out, err := exec.Command(want["RUSTC_WRAPPER"], "--version").CombinedOutput()
-	if err != nil || !strings.HasPrefix(string(out), "sccache ") {
-		t.Errorf("installed sccache --version: %v %q", err, out)
-	}
 	asset := arch.AssetName(r.Version, "x86_64-unknown-linux-musl")
 	if n := r.Release.Count(asset); n != 1 {
 		t.Errorf("downloads = %d, want 1", n)
@@ -70,6 +75,20 @@ func TestSetupExportsAndInstalls(t *testing.T) {
 	}
 	if d := cmp.Diff(s.Env, s2.Env); d != "" {
 		t.Errorf("second setup exported something else:\n%s", d)
+	}
+	// The waiting wrapper asks the server of the job's port for its
+	// statistics, which starts one there: the runner stops it at cleanup.
+	addr = net.JoinHostPort("127.0.0.1", s.Env["SCCACHE_SERVER_PORT"])
+	cmd := exec.Command(want["RUSTC_WRAPPER"], "--version")
+	cmd.Env = append(os.Environ(), "SCCACHE_SERVER_PORT="+s.Env["SCCACHE_SERVER_PORT"])
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "sccache ") {
+		t.Errorf("installed sccache --version: %v %q", err, out)
+	}
+	if c, err := net.Dial("tcp", addr); err != nil {
+		t.Errorf("the wrapper started no server on the job's port: %v", err)
+	} else {
+		c.Close()
 	}
 }
 

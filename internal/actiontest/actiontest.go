@@ -7,7 +7,6 @@
 package actiontest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"os"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/org/rustcache-action/internal/cli"
 	"github.com/org/rustcache-action/internal/fakerelease"
+	"github.com/org/rustcache-action/internal/ghcmd"
 	"github.com/org/rustcache-action/internal/runenv"
 )
 
@@ -33,6 +33,8 @@ type Runner struct {
 	Env map[string]string
 	// Version is the sccache-version input given to setup by default.
 	Version string
+
+	stoppers map[string]bool // sccache servers (path and port) stopped at cleanup
 }
 
 // New builds a runner with a fake release server.
@@ -125,13 +127,15 @@ func (r *Runner) Run(cmd string, inputs map[string]string, jobEnv map[string]str
 	var out bytes.Buffer
 	e := runenv.FromMap(env, &out, nil)
 	code := cli.Main(context.Background(), []string{"rustcache-action", cmd}, e)
-	s := &Step{Code: code, Stdout: out.String(), Env: ParseKV(read(files["GITHUB_ENV"])),
-		Outputs: ParseKV(read(files["GITHUB_OUTPUT"])), Summary: read(files["GITHUB_STEP_SUMMARY"])}
-	for _, l := range strings.Split(read(files["GITHUB_PATH"]), "\n") {
-		if l != "" {
-			s.Path = append(s.Path, l)
+	for _, f := range []string{"GITHUB_ENV", "GITHUB_OUTPUT"} {
+		if _, err := ghcmd.Parse(read(files[f]), false); err != nil {
+			r.T.Errorf("%s %s: the runner cannot read %s: %v", cmd, f, files[f], err)
 		}
 	}
+	s := &Step{Code: code, Stdout: out.String(), Env: ParseKV(read(files["GITHUB_ENV"])),
+		Outputs: ParseKV(read(files["GITHUB_OUTPUT"])), Summary: read(files["GITHUB_STEP_SUMMARY"])}
+	s.Path = ghcmd.ParsePath(read(files["GITHUB_PATH"]))
+	r.stopAtCleanup(s)
 	if jobEnv != nil {
 		for k, v := range s.Env {
 			jobEnv[k] = v
@@ -140,29 +144,41 @@ func (r *Runner) Run(cmd string, inputs map[string]string, jobEnv map[string]str
 	return s
 }
 
+// stopAtCleanup makes sure the sccache server a later step or build starts
+// on the port a setup step exported is stopped when the test ends.
+func (r *Runner) stopAtCleanup(s *Step) {
+	path, port := s.Outputs["sccache-path"], s.Env["SCCACHE_SERVER_PORT"]
+	if path == "" || port == "" || r.stoppers[path+"\x00"+port] {
+		return
+	}
+	if r.stoppers == nil {
+		r.stoppers = map[string]bool{}
+	}
+	r.stoppers[path+"\x00"+port] = true
+	r.T.Cleanup(func() { StopServer(path, port) })
+}
+
+// StopServer stops the sccache server listening on port, if any (sccache
+// --stop-server never starts one).
+func StopServer(sccache, port string) {
+	cmd := exec.Command(sccache, "--stop-server")
+	cmd.Env = append(os.Environ(), "SCCACHE_SERVER_PORT="+port)
+	_ = cmd.Run()
+}
+
 func read(p string) string {
 	b, _ := os.ReadFile(p)
 	return string(b)
 }
 
-// ParseKV parses a GITHUB_ENV / GITHUB_OUTPUT file: `k=v` lines and
-// `k<<DELIM` heredocs.
+// ParseKV reads a GITHUB_ENV / GITHUB_OUTPUT file with the runner's own
+// algorithm (ghcmd.Parse); the last value of a name wins, as in the runner.
+// A file the runner could not read gives what it read up to the fault.
 func ParseKV(s string) map[string]string {
+	ps, _ := ghcmd.Parse(s, false)
 	out := map[string]string{}
-	sc := bufio.NewScanner(strings.NewReader(s))
-	for sc.Scan() {
-		line := sc.Text()
-		if k, delim, ok := strings.Cut(line, "<<"); ok && !strings.Contains(k, "=") {
-			var val []string
-			for sc.Scan() && sc.Text() != delim {
-				val = append(val, sc.Text())
-			}
-			out[k] = strings.Join(val, "\n")
-			continue
-		}
-		if k, v, ok := strings.Cut(line, "="); ok {
-			out[k] = v
-		}
+	for _, p := range ps {
+		out[p.Name] = p.Value
 	}
 	return out
 }

@@ -13,7 +13,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -45,7 +44,6 @@ type Job struct {
 	Warnings    []string
 
 	timeout time.Duration // what Timeout returned, for the advice on faults
-	secrets []string      // values Mask registered
 }
 
 // Open reads the common inputs (cache-root, fail-on-cache-error) and the state
@@ -71,25 +69,13 @@ func Open(e *runenv.Env, r *inputs.Reader) (*Job, error) {
 	return j, nil
 }
 
-// Mask registers a credential: it prints ::add-mask:: for it, so the runner
-// hides it in the log, and Redact removes it from everything this job
-// prints or records — a service may echo what it was sent in an error.
-func (j *Job) Mask(secret string) {
-	secret = strings.TrimSpace(secret)
-	if secret == "" || slices.Contains(j.secrets, secret) {
-		return
-	}
-	j.secrets = append(j.secrets, secret)
-	fmt.Fprintf(j.Env.Stdout, "::add-mask::%s\n", escape(secret))
-}
+// Mask registers a credential with the step's log (ghcmd.Log.Mask): the
+// runner hides each of its lines, and Redact removes it from everything this
+// job prints or records — a service may echo what it was sent in an error.
+func (j *Job) Mask(secret string) { j.Env.Log().Mask(secret) }
 
 // Redact replaces every masked credential in s with "***".
-func (j *Job) Redact(s string) string {
-	for _, secret := range j.secrets {
-		s = strings.ReplaceAll(s, secret, "***")
-	}
-	return s
-}
+func (j *Job) Redact(s string) string { return j.Env.Log().Redact(s) }
 
 // TimeoutVar names an environment variable that, set to a positive Go
 // duration such as "90s", bounds a restore or save more finely than the
@@ -157,7 +143,7 @@ func (j *Job) Fault(what string, err error) error {
 	if j.FailOnError {
 		return fmt.Errorf("%s (fail-on-cache-error is set)%s", msg, hint)
 	}
-	fmt.Fprintf(j.Env.Stdout, "::warning title=rustcache-action::%s\n", escape(msg+" — the build goes on without the cache"+hint))
+	j.Env.Log().Warningf("%s — the build goes on without the cache%s", msg, hint)
 	return nil
 }
 
@@ -187,17 +173,9 @@ func (j *Job) advice(err error) string {
 	return "a fault of the cache service or the network: a later run tries again"
 }
 
-// Warn prints a warning annotation, with every masked credential redacted,
-// and records it for the report.
-func (j *Job) Warn(format string, args ...any) {
-	msg := j.Redact(fmt.Sprintf(format, args...))
-	j.Warnings = append(j.Warnings, msg)
-	fmt.Fprintf(j.Env.Stdout, "::warning title=rustcache-action::%s\n", escape(msg))
-}
-
 // Notice prints a notice annotation.
 func (j *Job) Notice(format string, args ...any) {
-	fmt.Fprintf(j.Env.Stdout, "::notice title=rustcache-action::%s\n", escape(j.Redact(fmt.Sprintf(format, args...))))
+	j.Env.Log().Noticef(format, args...)
 }
 
 // Unavailable says once, clearly, why the cache is not persisted.
@@ -206,10 +184,6 @@ func (j *Job) Unavailable(err error) error {
 		return j.Fault("cache persistence is off", fmt.Errorf("%w: no cache service credentials reach this step (ACTIONS_RESULTS_URL / ACTIONS_CACHE_URL are unset); sccache still runs with a local cache; see the README section \"Runtime credentials\"", cacheservice.ErrUnavailable))
 	}
 	return j.Fault("cache service", err)
-}
-
-func escape(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
 }
 
 // KeyInputs are the inputs the keys depend on.

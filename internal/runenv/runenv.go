@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/org/rustcache-action/internal/ghcmd"
 	"github.com/sethvargo/go-githubactions"
 )
 
@@ -37,6 +38,8 @@ type Env struct {
 	Command func(ctx context.Context, name string, args ...string) *exec.Cmd
 	// Environ is the full environment, for child processes.
 	Environ func() []string
+
+	log *ghcmd.Log // see Log
 }
 
 // FromOS returns the production Env.
@@ -51,6 +54,7 @@ func FromOS() *Env {
 		GOARCH:  runtime.GOARCH,
 		Command: exec.CommandContext,
 		Environ: os.Environ,
+		log:     ghcmd.New(os.Stdout),
 	}
 }
 
@@ -61,6 +65,7 @@ func FromMap(m map[string]string, w io.Writer, hc *http.Client) *Env {
 		hc = &http.Client{}
 	}
 	return &Env{
+		log:     ghcmd.New(w),
 		Getenv:  func(k string) string { return m[k] },
 		Stdout:  w,
 		Stderr:  w,
@@ -79,11 +84,21 @@ func FromMap(m map[string]string, w io.Writer, hc *http.Client) *Env {
 	}
 }
 
-// Action returns a go-githubactions client bound to this Env: inputs come from
-// INPUT_* variables, file commands go to GITHUB_ENV/GITHUB_PATH/GITHUB_OUTPUT/
-// GITHUB_STEP_SUMMARY and workflow commands to Stdout.
-func (e *Env) Action() *githubactions.Action {
-	return githubactions.New(githubactions.WithGetenv(e.Getenv), githubactions.WithWriter(e.Stdout))
+// Input returns the trimmed value of an action input (INPUT_<NAME>, as the
+// runner names it).
+func (e *Env) Input(name string) string {
+	return githubactions.New(githubactions.WithGetenv(e.Getenv)).GetInput(name)
+}
+
+// Log is the step's log: every workflow command (annotations, masks,
+// groups) and every log line that may hold text from outside goes through
+// it, so secrets registered with Log().Mask are redacted from all of them.
+// It writes to Stdout as it is when Log is first called.
+func (e *Env) Log() *ghcmd.Log {
+	if e.log == nil {
+		e.log = ghcmd.New(e.Stdout)
+	}
+	return e.log
 }
 
 // LookupEnv reports a variable's value and whether it is set to something
