@@ -112,9 +112,21 @@ func (j *Job) Workspace() string {
 	return wd
 }
 
-// Version is the cache version of the sccache directory.
+// VersionPath stands for the sccache directory in the cache version. The
+// official client hashes the path patterns it was given, which for this
+// directory would be its absolute path: every entry would then belong to one
+// RUNNER_TEMP (or cache-root), and a job whose root lies elsewhere (another
+// self-hosted runner, act, a changed cache-root) would never find it. The
+// archive names its entries relative to the workspace and restore extracts
+// them by the archive's own layout, so one fixed name fits every root.
+const VersionPath = "rustcache-action/sccache-dir"
+
+// Version is the cache version of the sccache directory:
+// cacheservice.Version of [VersionPath], [Compression] and the Windows flag,
+// that is the SHA-256 of "rustcache-action/sccache-dir|zstd-without-long|1.0"
+// ("…|zstd-without-long|windows-only|1.0" on Windows), whatever the root.
 func (j *Job) Version() string {
-	return cacheservice.Version([]string{j.State.CacheDir}, Compression, strings.HasPrefix(j.State.Platform, "Windows"))
+	return cacheservice.Version([]string{VersionPath}, Compression, strings.HasPrefix(j.State.Platform, "Windows"))
 }
 
 // Client connects to the cache service.
