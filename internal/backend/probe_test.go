@@ -185,3 +185,28 @@ func mustBase64(t *testing.T, s string) []byte {
 	}
 	return b
 }
+
+// TestProbeS3 signs a HEAD of the bucket for an S3-compatible server that
+// checks Signature V4 (rclone's gofakes3).
+func TestProbeS3(t *testing.T) {
+	srv := storetest.StartS3(t, "sccache", map[string]string{"AKIDTEST": "right-S3cret"})
+	for _, tc := range []struct {
+		name, bucket, secret, want string
+		version                    string
+	}{
+		{name: "right key", bucket: "sccache", secret: "right-S3cret", version: "0.17.0"},
+		{name: "right key, host-only endpoint of 0.4", bucket: "sccache", secret: "right-S3cret", version: "0.4.0"},
+		{name: "wrong secret", bucket: "sccache", secret: "wrong", want: "credentials refused (HTTP 403)", version: "0.17.0"},
+		{name: "missing bucket", bucket: "absent", secret: "right-S3cret", want: "bucket absent does not exist", version: "0.17.0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{"AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": tc.secret}
+			s, err := Configure(Options{Kind: S3, Bucket: tc.bucket, Endpoint: srv.URL, Region: "us-east-1"}, tc.version, false, envOf(env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := &Prober{Getenv: envOf(env), Timeout: 5 * time.Second}
+			checkReason(t, p.Check(context.Background(), s), tc.want)
+		})
+	}
+}

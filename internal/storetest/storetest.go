@@ -6,6 +6,7 @@ package storetest
 
 import (
 	"bufio"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -17,6 +18,7 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +28,8 @@ import (
 	"time"
 
 	"github.com/org/rustcache-action/internal/testkit"
+	"github.com/rclone/gofakes3"
+	"github.com/rclone/gofakes3/s3mem"
 )
 
 // Redis is a running redis-server.
@@ -194,4 +198,24 @@ func TLSFront(t testing.TB, ca *CA, backend string) string {
 func ClosedAddr(t testing.TB) string {
 	t.Helper()
 	return "127.0.0.1:" + testkit.FreePort(t)
+}
+
+// S3 is an S3-compatible server (rclone's gofakes3, in memory) that checks
+// Signature V4 against its key pairs.
+type S3 struct {
+	// URL is http://127.0.0.1:<port>.
+	URL string
+}
+
+// StartS3 serves an S3-compatible store holding bucket, accepting requests
+// signed with one of keys (access key id → secret), until the test ends.
+func StartS3(t testing.TB, bucket string, keys map[string]string) *S3 {
+	t.Helper()
+	mem := s3mem.New()
+	if err := mem.CreateBucket(context.Background(), bucket); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(gofakes3.New(mem, gofakes3.WithV4Auth(keys), gofakes3.WithLogger(gofakes3.DiscardLog())).Server())
+	t.Cleanup(srv.Close)
+	return &S3{URL: srv.URL}
 }
