@@ -52,6 +52,10 @@ func TestBackendFallback(t *testing.T) {
 		{name: "azure: wrong key", inputs: map[string]string{"backend": "azure", "backend-container": "sccache"},
 			env:    map[string]string{"SCCACHE_AZURE_CONNECTION_STRING": azConn("V3JvbmdLZXlXcm9uZ0tleVdyb25nS2V5")},
 			secret: "V3JvbmdLZXlXcm9uZ0tleVdyb25nS2V5", reason: "credentials refused"},
+		{name: "redis: read-only run (a fork) and sccache 0.4 has no read-only mode",
+			inputs: map[string]string{"backend": "redis", "backend-endpoint": "redis://" + open.Addr},
+			env:    map[string]string{"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": forkEvent(t)},
+			reason: "no read-only mode for redis (0.16 and later) (read-only because this is a pull request from the fork someone/app)"},
 		{name: "azure: no secret (a pull request from a fork)", inputs: map[string]string{"backend": "azure", "backend-container": "sccache"},
 			reason: "SCCACHE_AZURE_CONNECTION_STRING is not set"},
 	} {
@@ -108,6 +112,13 @@ func TestBackendFallback(t *testing.T) {
 			}
 		})
 	}
+}
+
+// forkEvent writes the payload of a pull request from a fork.
+func forkEvent(t *testing.T) string {
+	p := filepath.Join(t.TempDir(), "event.json")
+	os.WriteFile(p, []byte(`{"pull_request":{"head":{"repo":{"full_name":"someone/app"}},"base":{"repo":{"full_name":"octo/app"}}}}`), 0o644)
+	return p
 }
 
 // assertNoSecret fails when secret appears in the step's output (outside

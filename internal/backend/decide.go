@@ -45,9 +45,13 @@ func Decide(ctx context.Context, r Request) Decision {
 		return Decision{}
 	}
 	d := Decision{Trust: DetectTrust(r.Getenv, r.ReadFile)}
-	s, err := Configure(o, r.Version, ReadOnly(o.ReadOnly, d.Trust), r.Getenv)
+	readOnly := ReadOnly(o.ReadOnly, d.Trust)
+	s, err := Configure(o, r.Version, readOnly, r.Getenv)
 	if err != nil {
 		d.Fallback = err.Error()
+		if readOnly && d.Trust.Untrusted && o.ReadOnly == "auto" {
+			d.Fallback += " (read-only because this is a " + d.Trust.Reason + ")"
+		}
 		return d
 	}
 	d.Settings = s
