@@ -11,6 +11,7 @@ require (
 	github.com/pelletier/go-toml/v2 v2.4.3
 	github.com/rclone/gofakes3 v0.0.12
 	github.com/sethvargo/go-githubactions v1.3.1
+	golang.org/x/sys v0.39.0
 )
 
 require (

@@ -23,12 +23,12 @@ import (
 	"github.com/org/rustcache-action/internal/backend"
 	"github.com/org/rustcache-action/internal/cacheservice"
 	"github.com/org/rustcache-action/internal/diskcache"
-	"github.com/org/rustcache-action/internal/httpx"
 	"github.com/org/rustcache-action/internal/inputs"
 	"github.com/org/rustcache-action/internal/job"
 	"github.com/org/rustcache-action/internal/prune"
 	"github.com/org/rustcache-action/internal/report"
 	"github.com/org/rustcache-action/internal/runenv"
+	"github.com/org/rustcache-action/internal/safefile"
 	"github.com/org/rustcache-action/internal/state"
 )
 
@@ -84,15 +84,18 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 
 	// 1. Stop the runner's server: statistics first, then a clean stop that
 	// waits for its cache writes.
-	sc := j.Sccache()
-	if stats, err := sc.Stats(ctx); err == nil {
-		d.HostStats = true
-		d.HostRequests, d.HostHits, d.HostMisses, d.HostNotCacheable = stats.CompileRequests, stats.Hits, stats.Misses, stats.NotCacheable
+	if sc, err := j.Sccache(); err != nil {
+		j.Notice("sccache statistics unavailable, server not stopped: %v", err)
 	} else {
-		j.Notice("sccache statistics unavailable: %v", err)
-	}
-	if err := sc.StopServer(ctx); err != nil {
-		j.Notice("stopping sccache: %v", err)
+		if stats, err := sc.Stats(ctx); err == nil {
+			d.HostStats = true
+			d.HostRequests, d.HostHits, d.HostMisses, d.HostNotCacheable = stats.CompileRequests, stats.Hits, stats.Misses, stats.NotCacheable
+		} else {
+			j.Notice("sccache statistics unavailable: %v", err)
+		}
+		if err := sc.StopServer(ctx); err != nil {
+			j.Notice("stopping sccache: %v", err)
+		}
 	}
 
 	d.Backend, d.BackendFallback = backendRow(st.Backend)
@@ -114,7 +117,7 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 	}
 
 	// 2. Account for every server's work from the shared directory.
-	after, err := diskcache.Take(st.CacheDir)
+	after, err := diskcache.Take(j.CacheDir())
 	if err != nil {
 		return d, j.Fault("scan the cache", err)
 	}
@@ -161,7 +164,7 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		return d, nil
 	}
 	if d.Unaccounted != "" {
-		fmt.Fprintf(j.Env.Stdout, "uploading: whether the cache changed since restore is unknown (%s)\n", d.Unaccounted)
+		j.Env.Log().Printf("uploading: whether the cache changed since restore is unknown (%s)", d.Unaccounted)
 	}
 	files := make([]string, 0, len(after))
 	for f := range after {
@@ -173,7 +176,7 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 	}
 
 	// 4. Trim, upload, prune.
-	removed, _, err := diskcache.Trim(st.CacheDir, after, st.CacheSize)
+	removed, _, err := diskcache.Trim(j.CacheDir(), after, st.CacheSize)
 	if err != nil {
 		return d, j.Fault("trim the cache", err)
 	}
@@ -201,7 +204,7 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 	uctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	t0 := j.Env.Now()
-	n, err := upload(uctx, client, key, version, st.CacheDir, j.Workspace())
+	n, err := upload(uctx, client, key, version, j.CacheDir(), j.Workspace())
 	switch {
 	case errors.Is(err, cacheservice.ErrAlreadyExists), errors.Is(err, cacheservice.ErrRefused) && savedByOther(uctx, j, client, key, version):
 		d.SaveSkip = "another job saved " + key + " first"
@@ -281,7 +284,7 @@ func pruneOld(ctx context.Context, j *job.Job, o options, prefix, saved string, 
 	defer cancel()
 	n, err := prune.Run(ctx, prune.Request{
 		APIURL: e.Getenv("GITHUB_API_URL"), Repo: e.Getenv("GITHUB_REPOSITORY"), Ref: e.Getenv("GITHUB_REF"),
-		Prefix: prefix, Saved: saved, Keep: o.keep, Token: o.token, HTTP: httpx.New(httpx.Options{Base: e.HTTP}),
+		Prefix: prefix, Saved: saved, Keep: o.keep, Token: o.token, HTTP: e.Client(),
 	})
 	d.Pruned = n
 	if err != nil {
@@ -296,7 +299,7 @@ func publish(j *job.Job, d *report.Data) error {
 	e := j.Env
 	// A copy under the root, for artifact uploads and for runners without a
 	// job summary.
-	if err := state.WriteFileAtomic(filepath.Join(j.Root, ReportFile), []byte(d.Markdown()), 0o644); err != nil {
+	if err := safefile.Write(filepath.Join(j.Root, ReportFile), []byte(d.Markdown()), 0o644); err != nil {
 		j.Notice("write %s: %v", ReportFile, err)
 	}
 	if ok, err := e.AppendSummary(d.Markdown()); err != nil {

@@ -9,6 +9,8 @@ package actiontest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +20,7 @@ import (
 	"github.com/org/rustcache-action/internal/cli"
 	"github.com/org/rustcache-action/internal/fakerelease"
 	"github.com/org/rustcache-action/internal/ghcmd"
+	"github.com/org/rustcache-action/internal/httpx"
 	"github.com/org/rustcache-action/internal/runenv"
 )
 
@@ -33,6 +36,10 @@ type Runner struct {
 	Env map[string]string
 	// Version is the sccache-version input given to setup by default.
 	Version string
+
+	// Timeouts bound each attempt of the steps' requests (zero: the
+	// defaults).
+	Timeouts httpx.Timeouts
 
 	stoppers map[string]bool // sccache servers (path and port) stopped at cleanup
 }
@@ -126,6 +133,7 @@ func (r *Runner) Run(cmd string, inputs map[string]string, jobEnv map[string]str
 	}
 	var out bytes.Buffer
 	e := runenv.FromMap(env, &out, nil)
+	e.Timeouts = r.Timeouts
 	code := cli.Main(context.Background(), []string{"rustcache-action", cmd}, e)
 	for _, f := range []string{"GITHUB_ENV", "GITHUB_OUTPUT"} {
 		if _, err := ghcmd.Parse(read(files[f]), false); err != nil {
@@ -219,4 +227,38 @@ func (r *Runner) Fresh() *Runner {
 		}
 	}
 	return r
+}
+
+// Tree lists every file, directory and link below dir — mode, and the
+// SHA-256 of the content or the link target — for comparing a tree before
+// and after a step. The runner's workflow command files are left out.
+func Tree(t testing.TB, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		switch {
+		case rel == "cmdfiles" && fi.IsDir():
+			return filepath.SkipDir
+		case fi.Mode()&os.ModeSymlink != 0:
+			l, _ := os.Readlink(p)
+			out[rel] = "link to " + l
+		case fi.Mode().IsRegular():
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			out[rel] = fmt.Sprintf("%v %x", fi.Mode(), sha256.Sum256(b))
+		default:
+			out[rel] = fi.Mode().String()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -264,7 +264,7 @@ func (x *extractor) mkdir(h *tar.Header, rel, target string) error {
 	}
 	x.dirs = append(x.dirs, dirMeta{
 		rel:   rel,
-		mode:  fs.FileMode(h.Mode).Perm() | 0o700,
+		mode:  safeMode(h.Mode) | 0o700,
 		mtime: h.ModTime,
 		atime: h.AccessTime,
 	})
@@ -326,7 +326,7 @@ func (x *extractor) file(h *tar.Header, tr *tar.Reader, rel, target string) erro
 		f.Close()
 		return fmt.Errorf("%w: entry %q holds %d bytes, header says %d", ErrCorrupt, h.Name, n, h.Size)
 	}
-	if err := f.Chmod(fs.FileMode(h.Mode).Perm()); err != nil {
+	if err := f.Chmod(safeMode(h.Mode)); err != nil {
 		f.Close()
 		return fsErr(err)
 	}
@@ -340,6 +340,11 @@ func (x *extractor) file(h *tar.Header, tr *tar.Reader, rel, target string) erro
 	x.st.Bytes += n
 	return nil
 }
+
+// safeMode is an entry's permission bits without group and other write:
+// the cache directory lies under the action's root, which another local user
+// of the runner must not be able to edit, whatever modes an entry claims.
+func safeMode(m int64) fs.FileMode { return fs.FileMode(m).Perm() &^ 0o022 }
 
 // link recreates a hard link to a regular file extracted earlier.
 func (x *extractor) link(h *tar.Header, rel, target string) error {

@@ -292,6 +292,17 @@ func TestExtractAccepts(t *testing.T) {
 			stats: Stats{Files: 1, Bytes: 1},
 		},
 		{
+			name: "group and other write dropped",
+			entries: []tarEntry{
+				withMode(dirEnt(p+"/"), 0o777), withMode(dirEnt(p+"/d/"), 0o775), withMode(reg(p+"/d/f", "f"), 0o666), withMode(reg(p+"/x", "x"), 0o777),
+			},
+			want: map[string]entry{
+				".": {Dir: true, Mode: os.ModeDir | 0o755}, "d": {Dir: true, Mode: os.ModeDir | 0o755},
+				"d/f": {Mode: 0o644, Size: 1}, "x": {Mode: 0o755, Size: 1},
+			},
+			stats: Stats{Files: 2, Dirs: 2, Bytes: 2},
+		},
+		{
 			// Saved by a job whose cache dir lay elsewhere relative to its
 			// workspace (another RUNNER_TEMP, cache-root or workspace).
 			name: "saved with the cache elsewhere",

@@ -21,9 +21,11 @@ import (
 	"github.com/org/rustcache-action/internal/cacheservice"
 	"github.com/org/rustcache-action/internal/httpx"
 	"github.com/org/rustcache-action/internal/inputs"
+	"github.com/org/rustcache-action/internal/rootdir"
 	"github.com/org/rustcache-action/internal/runenv"
 	"github.com/org/rustcache-action/internal/sccache"
 	"github.com/org/rustcache-action/internal/state"
+	"github.com/org/rustcache-action/internal/workdir"
 )
 
 // Compression is the compression name in the cache version, as the official
@@ -104,13 +106,7 @@ var ErrNoSetup = errors.New("no sccache setup found")
 func (j *Job) SetupDone() bool { return j.State.SccachePath != "" && j.State.CacheDir != "" }
 
 // Workspace is the base that archive names are relative to.
-func (j *Job) Workspace() string {
-	if ws := j.Env.Getenv("GITHUB_WORKSPACE"); ws != "" {
-		return ws
-	}
-	wd, _ := os.Getwd()
-	return wd
-}
+func (j *Job) Workspace() string { return j.Env.Workspace() }
 
 // VersionPath stands for the sccache directory in the cache version. The
 // official client hashes the path patterns it was given, which for this
@@ -131,15 +127,27 @@ func (j *Job) Version() string {
 
 // Client connects to the cache service.
 func (j *Job) Client() (cacheservice.Client, error) {
-	return cacheservice.New(cacheservice.Config{Getenv: j.Env.Getenv, HTTP: httpx.New(httpx.Options{Base: j.Env.HTTP})})
+	return cacheservice.New(cacheservice.Config{Getenv: j.Env.Getenv, HTTP: j.Env.Client()})
 }
 
-// Sccache returns a runner for the installed sccache on this job's port.
-func (j *Job) Sccache() *sccache.Runner {
+// CacheDir is the sccache directory under the root. It is derived from the
+// root, never read back from the state file, which a build inside a cross
+// container can edit.
+func (j *Job) CacheDir() string { return rootdir.Cache(j.Root) }
+
+// Sccache returns a runner for the installed sccache on this job's port: the
+// binary setup installed at its fixed place under the root (named for the
+// target setup recorded), never a path read back from a file, and only when
+// it is a regular file of this user that nobody else can write.
+func (j *Job) Sccache() (*sccache.Runner, error) {
+	path := rootdir.Sccache(j.Root, j.State.SccacheTarget)
+	if err := rootdir.Installed(path); err != nil {
+		return nil, err
+	}
 	env := append(j.Env.ChildEnviron(),
-		"SCCACHE_DIR="+j.State.CacheDir,
+		"SCCACHE_DIR="+j.CacheDir(),
 		fmt.Sprintf("SCCACHE_SERVER_PORT=%d", j.State.ServerPort))
-	return &sccache.Runner{Path: j.State.SccachePath, Env: env, Command: j.Env.Command}
+	return &sccache.Runner{Path: path, Env: env, Command: j.Env.Command}, nil
 }
 
 // Fault handles a cache fault: a warning annotation (and nil), or the error
@@ -171,6 +179,8 @@ func (j *Job) advice(err error) string {
 			limit = j.timeout.String()
 		}
 		return fmt.Sprintf("the cache service did not finish within %s: raise timeout-minutes if it is only slow", limit)
+	case errors.Is(err, httpx.ErrStalled):
+		return "the connection to the cache service stopped moving data on every try (a hung proxy or a half-open connection): a later run tries again"
 	case errors.Is(err, cacheservice.ErrThrottled):
 		return "the repository reached the cache service's rate limit: a later run tries again (save-if can keep saves to one branch)"
 	case errors.Is(err, cacheservice.ErrForbidden):
@@ -211,20 +221,10 @@ func ReadKeyInputs(e *runenv.Env, r *inputs.Reader) KeyInputs {
 	k := KeyInputs{
 		UserKey:     r.Key("key", 200),
 		Targets:     r.Lines("targets", nil, true),
-		WorkingDirs: r.Lines("working-directory", []string{"."}, false),
+		WorkingDirs: workdir.Read(r, e.Workspace()),
 	}
 	for _, t := range k.Targets {
 		r.Check(!strings.ContainsAny(t, " \t"), "targets", t, "expected one target per line or comma-separated")
-	}
-	for i, d := range k.WorkingDirs {
-		if !filepath.IsAbs(d) {
-			if ws := e.Getenv("GITHUB_WORKSPACE"); ws != "" {
-				d = filepath.Join(ws, d)
-			}
-		}
-		k.WorkingDirs[i] = d
-		fi, err := os.Stat(d)
-		r.Check(err == nil && fi.IsDir(), "working-directory", d, "expected an existing directory (relative paths start at GITHUB_WORKSPACE)")
 	}
 	return k
 }

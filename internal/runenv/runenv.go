@@ -15,7 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/go-retryablehttp"
 	"github.com/org/rustcache-action/internal/ghcmd"
+	"github.com/org/rustcache-action/internal/httpx"
 	"github.com/sethvargo/go-githubactions"
 )
 
@@ -29,6 +31,9 @@ type Env struct {
 	Stderr io.Writer
 	// HTTP is the base client whose transport every request uses.
 	HTTP *http.Client
+	// Timeouts bound each attempt of a request (zero: httpx's defaults);
+	// tests shorten them.
+	Timeouts httpx.Timeouts
 	// Now is the clock.
 	Now func() time.Time
 	// GOOS and GOARCH describe the platform when RUNNER_OS/RUNNER_ARCH are unset.
@@ -101,6 +106,12 @@ func (e *Env) Log() *ghcmd.Log {
 	return e.log
 }
 
+// Client is the retrying client every request of a step goes through: the
+// base client HTTP with httpx's retries and Timeouts.
+func (e *Env) Client() *retryablehttp.Client {
+	return httpx.New(httpx.Options{Base: e.HTTP, Timeouts: e.Timeouts})
+}
+
 // LookupEnv reports a variable's value and whether it is set to something
 // non-empty (GitHub Actions cannot tell unset from empty either).
 func (e *Env) LookupEnv(k string) (string, bool) {
@@ -127,6 +138,16 @@ next:
 		out = append(out, kv)
 	}
 	return out
+}
+
+// Workspace is GITHUB_WORKSPACE, else the working directory: where relative
+// working directories start and archive names are relative to.
+func (e *Env) Workspace() string {
+	if ws := e.Getenv("GITHUB_WORKSPACE"); ws != "" {
+		return ws
+	}
+	wd, _ := os.Getwd()
+	return wd
 }
 
 // DefaultRoot is the action's root directory when the cache-root input is
