@@ -63,3 +63,28 @@ func TestRemoteBackendSkipsArchive(t *testing.T) {
 		t.Errorf("cache-service requests with a remote backend: %v", reqs)
 	}
 }
+
+// TestFallbackStatsIgnoreStoreVariables: after a fallback, the server save
+// asks for statistics runs on the local disk cache even though the job's env
+// still selects the store (with Debian's sccache, which has no remote
+// backend, a server started with it would not start at all).
+func TestFallbackStatsIgnoreStoreVariables(t *testing.T) {
+	svc := fakecache.NewV1(t)
+	r := actiontest.New(t).With(svc.Env())
+	jobEnv := map[string]string{}
+	in := map[string]string{"sccache-version": r.Version, "key": "fallback", "backend": "redis", "backend-endpoint": "redis://127.0.0.1:1"}
+	if s := r.Run("setup", in, jobEnv); s.Code != 0 || len(s.Annotations("warning")) != 1 {
+		t.Fatalf("setup: %d\n%s", s.Code, s.Stdout)
+	}
+	jobEnv["SCCACHE_REDIS"] = "redis://127.0.0.1:1"
+	s := r.Run("save", map[string]string{"key": "fallback"}, jobEnv)
+	if s.Code != 0 {
+		t.Fatalf("save: %d\n%s", s.Code, s.Stdout)
+	}
+	if strings.Contains(s.Stdout, "statistics unavailable") || !strings.Contains(s.Summary, "| Runner's sccache server |") {
+		t.Errorf("save could not read the runner's statistics:\n%s", s.Stdout)
+	}
+	if !strings.Contains(s.Summary, "| Remote cache | redis: not used (unreachable") {
+		t.Errorf("summary lacks the fallback:\n%s", s.Summary)
+	}
+}

@@ -48,47 +48,30 @@ func Configure(o Options, version string, readOnly bool, getenv func(string) str
 	hasRW := rel.atLeast(0, 16) || o.Kind == GCS
 	anonymous := false
 	switch o.Kind {
-	case Redis:
+	case Redis, Memcached:
+		// 0.8 renamed the address variable (SCCACHE_REDIS → _ENDPOINT,
+		// SCCACHE_MEMCACHED → _ENDPOINT) and added a key prefix.
+		name := map[Kind]string{Redis: "REDIS", Memcached: "MEMCACHED"}[o.Kind]
+		oldVar, newVar := "SCCACHE_"+name, "SCCACHE_"+name+"_ENDPOINT"
 		switch {
 		case endpoint != "" && rel.atLeast(0, 8):
-			set("SCCACHE_REDIS_ENDPOINT", endpoint)
+			set(newVar, endpoint)
+		case endpoint != "" && o.Kind == Redis && getenv("SCCACHE_REDIS_PASSWORD") != "":
+			return nil, &Unusable{fmt.Sprintf("sccache %s reads a Redis password only inside SCCACHE_REDIS (SCCACHE_REDIS_PASSWORD needs 0.8 or later): map the whole URL from a secret as SCCACHE_REDIS instead of backend-endpoint", rel)}
 		case endpoint != "":
-			if getenv("SCCACHE_REDIS_PASSWORD") != "" {
-				return nil, &Unusable{fmt.Sprintf("sccache %s reads a Redis password only inside SCCACHE_REDIS (SCCACHE_REDIS_PASSWORD needs 0.8 or later): map the whole URL from a secret as SCCACHE_REDIS instead of backend-endpoint", rel)}
-			}
-			set("SCCACHE_REDIS", endpoint)
-		case getenv("SCCACHE_REDIS_ENDPOINT") != "" && rel.atLeast(0, 8):
-			endpoint = getenv("SCCACHE_REDIS_ENDPOINT")
-		case getenv("SCCACHE_REDIS") != "":
-			endpoint = getenv("SCCACHE_REDIS")
+			set(oldVar, endpoint)
+		case getenv(newVar) != "" && rel.atLeast(0, 8):
+			endpoint = getenv(newVar)
+		case getenv(oldVar) != "":
+			endpoint = getenv(oldVar)
 		default:
-			return nil, &Unusable{"no Redis address: set backend-endpoint (or SCCACHE_REDIS in env:)"}
+			return nil, &Unusable{fmt.Sprintf("no %s address: set backend-endpoint (or %s in env:)", o.Kind, oldVar)}
 		}
 		if o.KeyPrefix != "" {
 			if rel.atLeast(0, 8) {
-				set("SCCACHE_REDIS_KEY_PREFIX", o.KeyPrefix)
+				set("SCCACHE_"+name+"_KEY_PREFIX", o.KeyPrefix)
 			} else {
-				s.Notes = append(s.Notes, fmt.Sprintf("backend-key-prefix is ignored: sccache %s has no key prefix for Redis (0.8 and later)", rel))
-			}
-		}
-	case Memcached:
-		switch {
-		case endpoint != "" && rel.atLeast(0, 8):
-			set("SCCACHE_MEMCACHED_ENDPOINT", endpoint)
-		case endpoint != "":
-			set("SCCACHE_MEMCACHED", endpoint)
-		case getenv("SCCACHE_MEMCACHED_ENDPOINT") != "" && rel.atLeast(0, 8):
-			endpoint = getenv("SCCACHE_MEMCACHED_ENDPOINT")
-		case getenv("SCCACHE_MEMCACHED") != "":
-			endpoint = getenv("SCCACHE_MEMCACHED")
-		default:
-			return nil, &Unusable{"no memcached address: set backend-endpoint"}
-		}
-		if o.KeyPrefix != "" {
-			if rel.atLeast(0, 8) {
-				set("SCCACHE_MEMCACHED_KEY_PREFIX", o.KeyPrefix)
-			} else {
-				s.Notes = append(s.Notes, fmt.Sprintf("backend-key-prefix is ignored: sccache %s has no key prefix for memcached (0.8 and later)", rel))
+				s.Notes = append(s.Notes, fmt.Sprintf("backend-key-prefix is ignored: sccache %s has no key prefix for %s (0.8 and later)", rel, o.Kind))
 			}
 		}
 	case S3:
