@@ -10,6 +10,7 @@ import (
 
 	"github.com/org/rustcache-action/internal/actiontest"
 	"github.com/org/rustcache-action/internal/fakecache"
+	"github.com/org/rustcache-action/internal/fakerelease"
 	"github.com/org/rustcache-action/internal/state"
 	"github.com/org/rustcache-action/internal/storetest"
 	"github.com/org/rustcache-action/internal/testkit"
@@ -208,4 +209,36 @@ func crossconfDecode(path string) (*crossDoc, error) {
 	}
 	var d crossDoc
 	return &d, toml.Unmarshal(b, &d)
+}
+
+// TestBackendWrapperForEveryRelease: with a backend the wrapper is the
+// script even for releases that need no waiting, since it collects the
+// containers' statistics and guards a fallback; the statistics directory
+// is made new for each setup.
+func TestBackendWrapperForEveryRelease(t *testing.T) {
+	r := actiontest.New(t)
+	r.Release = fakerelease.New(t, fakerelease.Options{Versions: []string{"v0.18.1"}})
+	r.Env["GITHUB_SERVER_URL"], r.Env["GITHUB_API_URL"] = r.Release.ServerURL(), r.Release.APIURL()
+	in := map[string]string{"sccache-version": "v0.18.1", "backend": "memcached", "backend-endpoint": "tcp://" + storetest.ClosedAddr(t)}
+	root := filepath.Join(r.Temp, "rustcache")
+	if s := r.Run("setup", in, nil); s.Code != 0 {
+		t.Fatal(s.Stdout)
+	}
+	old := filepath.Join(root, "stats", "20001-1.json")
+	if err := os.WriteFile(old, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := r.Run("setup", in, nil)
+	if s.Code != 0 {
+		t.Fatal(s.Stdout)
+	}
+	if got := filepath.Base(s.Env["RUSTC_WRAPPER"]); got != "sccache-wait" {
+		t.Errorf("RUSTC_WRAPPER = %s, want sccache-wait", got)
+	}
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Errorf("statistics of an earlier job survived setup: %v", err)
+	}
+	if fi, err := os.Stat(filepath.Dir(old)); err != nil || !fi.IsDir() {
+		t.Errorf("no statistics directory: %v", err)
+	}
 }
