@@ -13,14 +13,15 @@ import (
 )
 
 // TestRemoteBackendSkipsArchive: when the builds used a remote store (as
-// setup recorded), restore and save make no cache-service request, say why
-// in the summary, and count hits and misses from the servers' statistics —
-// those the wrapper left for containers included.
+// setup recorded) and the entry would carry nothing else (cache-targets:
+// false), restore and save make no cache-service request, say why in the
+// summary, and count hits and misses from the servers' statistics — those
+// the wrapper left for containers included.
 func TestRemoteBackendSkipsArchive(t *testing.T) {
 	svc := fakecache.NewV1(t)
 	r := actiontest.New(t).With(svc.Env())
 	jobEnv := map[string]string{}
-	in := map[string]string{"sccache-version": r.Version, "key": "remote"}
+	in := map[string]string{"sccache-version": r.Version, "key": "remote", "cache-targets": "false"}
 	if s := r.Run("setup", in, jobEnv); s.Code != 0 {
 		t.Fatalf("setup: %d\n%s", s.Code, s.Stdout)
 	}

@@ -56,8 +56,7 @@ func Open(e *runenv.Env, r *inputs.Reader) (*Job, error) {
 	j := &Job{Env: e}
 	// Masked before anything else is printed or sent.
 	j.Mask(e.Getenv("ACTIONS_RUNTIME_TOKEN"))
-	root := r.String("cache-root", "")
-	r.Check(root == "" || filepath.IsAbs(root), "cache-root", root, "expected an absolute path, the cache-root given to the setup step")
+	root := r.AbsPath("cache-root", "")
 	if root == "" {
 		root = e.Getenv("RUSTCACHE_ROOT")
 	}
@@ -104,8 +103,12 @@ func (j *Job) Timeout(minutes int) time.Duration {
 // ErrNoSetup means the root holds no state from a setup step.
 var ErrNoSetup = errors.New("no sccache setup found")
 
-// SetupDone reports whether setup ran for this root.
-func (j *Job) SetupDone() bool { return j.State.SccachePath != "" && j.State.CacheDir != "" }
+// SetupDone reports whether setup ran for this root: its state is there,
+// and so is the marker setup writes into the roots it owns — restore and
+// save never replace or trim a directory setup did not prepare.
+func (j *Job) SetupDone() bool {
+	return j.State.SccacheVersion != "" && j.State.SccacheTarget != "" && rootdir.Owned(j.Root)
+}
 
 // Workspace is the base that archive names are relative to.
 func (j *Job) Workspace() string { return j.Env.Workspace() }
@@ -119,12 +122,13 @@ func (j *Job) Workspace() string { return j.Env.Workspace() }
 // them by the archive's own layout, so one fixed name fits every root.
 const VersionPath = "rustcache-action/sccache-dir"
 
-// Version is the cache version of the sccache directory:
-// cacheservice.Version of [VersionPath], [Compression] and the Windows flag,
-// that is the SHA-256 of "rustcache-action/sccache-dir|zstd-without-long|1.0"
+// Version is the cache version of the entry: cacheservice.Version of
+// [Job.VersionPaths], [Compression] and the Windows flag — for an entry of
+// the sccache directory alone the SHA-256 of
+// "rustcache-action/sccache-dir|zstd-without-long|1.0"
 // ("…|zstd-without-long|windows-only|1.0" on Windows), whatever the root.
 func (j *Job) Version() string {
-	return cacheservice.Version([]string{VersionPath}, Compression, strings.HasPrefix(j.State.Platform, "Windows"))
+	return cacheservice.Version(j.VersionPaths(), Compression, strings.HasPrefix(j.State.Platform, "Windows"))
 }
 
 // Client connects to the cache service.

@@ -36,6 +36,13 @@ type State struct {
 	Downloaded      bool     `json:"downloaded,omitempty"`
 	Backend         *Backend `json:"backend,omitempty"`
 
+	// CacheTargets and CacheCargoHome record whether the entry carries the
+	// target part and cargo home (the cache-targets and cache-cargo-home
+	// inputs of restore); save follows them unless its own inputs say
+	// otherwise.
+	CacheTargets   bool `json:"cache_targets,omitempty"`
+	CacheCargoHome bool `json:"cache_cargo_home,omitempty"`
+
 	// Restore.
 	Restore *Restore `json:"restore,omitempty"`
 }
@@ -51,11 +58,27 @@ type Backend struct {
 	Trust    string `json:"trust,omitempty"`     // why the run counts as untrusted
 }
 
-// Archive reports whether restore and save carry the local disk cache
-// through the GitHub Actions cache: always, unless a remote backend holds
-// the cache alone.
+// RemoteOnly reports whether a remote backend holds the sccache cache alone
+// (no local first level): the GitHub Actions cache entry then carries no
+// sccache entries.
+func (s *State) RemoteOnly() bool {
+	return s.Backend != nil && s.Backend.Active && !s.Backend.Chain
+}
+
+// Archive reports whether restore and save carry an entry through the
+// GitHub Actions cache: always, unless a remote backend holds the sccache
+// cache alone and neither the target part nor cargo home is carried.
 func (s *State) Archive() bool {
-	return s.Backend == nil || !s.Backend.Active || s.Backend.Chain
+	return !s.RemoteOnly() || s.CacheTargets || s.CacheCargoHome
+}
+
+// TargetRestore is what restore put back into one target directory.
+type TargetRestore struct {
+	Dir     string   `json:"dir"`
+	Units   []string `json:"units,omitempty"` // "release/serde-<hash>"
+	Files   int      `json:"files"`
+	Bytes   int64    `json:"bytes"`
+	Problem string   `json:"problem,omitempty"`
 }
 
 // Restore records the outcome of the restore step.
@@ -74,6 +97,8 @@ type Restore struct {
 	Warning      string    `json:"warning,omitempty"` // a cache fault, already annotated
 	At           time.Time `json:"at"`
 	SnapshotFile string    `json:"snapshot_file,omitempty"`
+	// Targets are the target directories the target part went back into.
+	Targets []TargetRestore `json:"targets,omitempty"`
 }
 
 // Path is the state file's path under root.
