@@ -216,6 +216,7 @@ func failingSetup(t *testing.T, r *actiontest.Runner, inputs map[string]string, 
 		t.Fatalf("setup succeeded:\n%s", s.Stdout)
 	}
 	errs := s.Annotations("error")
+	t.Logf("%s", strings.Join(errs, "\n"))
 	if len(errs) == 0 || !strings.Contains(strings.ToLower(strings.Join(errs, "\n")), strings.ToLower(want)) {
 		t.Errorf("errors %q do not mention %q\n%s", errs, want, s.Stdout)
 	}

@@ -226,8 +226,9 @@ func TestPlantedLinks(t *testing.T) {
 }
 
 // TestLinksPlantedDuringTheBuild: links a container plants between restore
-// and save, at the snapshot's and the report's names, are not written
-// through by save.
+// and save, at the names of the snapshot, the report and the state, are not
+// written through or read by save, which warns and exits 0 (a planted state
+// link used to fail the step).
 func TestLinksPlantedDuringTheBuild(t *testing.T) {
 	svc := fakecache.NewV1(t)
 	r := actiontest.New(t).With(svc.Env())
@@ -241,7 +242,7 @@ func TestLinksPlantedDuringTheBuild(t *testing.T) {
 	root := jobEnv["RUSTCACHE_ROOT"]
 	victim := filepath.Join(r.Dir, "victim")
 	os.WriteFile(victim, []byte("keep me\n"), 0o644)
-	for _, n := range []string{"snapshot.txt", "report.md"} {
+	for _, n := range []string{"snapshot.txt", "report.md", "state.json"} {
 		os.Remove(filepath.Join(root, n))
 		os.Symlink(victim, filepath.Join(root, n))
 	}
@@ -252,6 +253,23 @@ func TestLinksPlantedDuringTheBuild(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(victim); string(b) != "keep me\n" {
 		t.Errorf("save wrote through a planted link: %q", b)
+	}
+	// With the state replaced by a link there is no usable setup: one
+	// warning, exit 0, nothing saved.
+	if w := strings.Join(s.Annotations("warning"), "\n"); !strings.Contains(w, "state") || s.Outputs["saved"] == "true" {
+		t.Errorf("a state file replaced by a link is not reported: %q %v", w, s.Outputs)
+	}
+	// The same with the state left alone: the snapshot link is reported.
+	os.Remove(filepath.Join(root, "state.json"))
+	r.Run("setup", in, jobEnv)
+	if s := r.Run("restore", in, jobEnv); s.Code != 0 {
+		t.Fatalf("restore: %s", s.Stdout)
+	}
+	os.Remove(filepath.Join(root, "snapshot.txt"))
+	os.Symlink(victim, filepath.Join(root, "snapshot.txt"))
+	s = r.Run("save", map[string]string{"key": "root"}, jobEnv)
+	if b, _ := os.ReadFile(victim); s.Code != 0 || string(b) != "keep me\n" {
+		t.Errorf("save: %d, victim %q\n%s", s.Code, b, s.Stdout)
 	}
 	if w := strings.Join(s.Annotations("warning"), "\n"); !strings.Contains(w, "snapshot") {
 		t.Errorf("a snapshot replaced by a link is not reported: %q", w)
