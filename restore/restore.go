@@ -52,7 +52,7 @@ func Run(ctx context.Context, e *runenv.Env) error {
 	}
 	timeout := j.Timeout(minutes)
 	if !j.SetupDone() {
-		return fmt.Errorf("no sccache setup found under %q: run the setup step first (uses: org/rustcache-action@v1), or give restore the same cache-root", j.Root)
+		return fmt.Errorf("%w: run the setup step first (uses: org/rustcache-action@v1), or give restore the same cache-root", j.NoSetup())
 	}
 	// A link or file planted in place of the cache directory (a build inside
 	// a container can write under the root) is replaced, never followed.
@@ -81,6 +81,9 @@ func Run(ctx context.Context, e *runenv.Env) error {
 	switch {
 	case !enabled:
 		rs.Skipped = "restore: false"
+	case !j.State.Archive():
+		rs.Skipped = "the remote cache " + j.State.Backend.Kind + " holds the cache"
+		fmt.Fprintf(j.Env.Stdout, "cache restore skipped: %s\n", rs.Skipped)
 	case !j.Mode.CanRead():
 		rs.Skipped = "ACTIONS_CACHE_MODE=" + string(j.Mode)
 		j.Notice("cache restore skipped: ACTIONS_CACHE_MODE=%s does not allow reading", j.Mode)

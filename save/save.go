@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/org/rustcache-action/internal/archive"
+	"github.com/org/rustcache-action/internal/backend"
 	"github.com/org/rustcache-action/internal/cacheservice"
 	"github.com/org/rustcache-action/internal/diskcache"
 	"github.com/org/rustcache-action/internal/inputs"
@@ -56,10 +57,11 @@ func Run(ctx context.Context, e *runenv.Env) error {
 	o := options{
 		save:    r.Bool("save", true) && r.Bool("save-if", true),
 		keep:    r.Int("keep", 1, 0, 100),
-		token:   r.String("github-token", ""),
+		token:   r.Secret("github-token"),
 		timeout: j.Timeout(r.Int("timeout-minutes", int(DefaultTimeout/time.Minute), 1, 360)),
 		ki:      job.ReadKeyInputs(e, r),
 	}
+	j.Mask(o.token)
 	defTargets := job.DefaultCacheTargets
 	if j.State.Restore != nil {
 		defTargets = j.State.CacheTargets
@@ -68,9 +70,8 @@ func Run(ctx context.Context, e *runenv.Env) error {
 	if err := r.Err(); err != nil {
 		return err
 	}
-	j.Mask(o.token)
 	if !j.SetupDone() {
-		return j.Fault("nothing to save", fmt.Errorf("%w under %q (did the setup step run with the same cache-root?)", job.ErrNoSetup, j.Root))
+		return j.Fault("nothing to save", fmt.Errorf("%w (did the setup step run with the same cache-root?)", j.NoSetup()))
 	}
 	d, err := run(ctx, j, o)
 	if err != nil {
@@ -102,6 +103,24 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		}
 	}
 
+	d.Backend, d.BackendFallback = backendRow(st.Backend)
+	if st.Backend != nil && st.Backend.Active {
+		// The store holds the entries: count from the servers' statistics,
+		// the runner's and those the wrapper left for containers.
+		cs, n, err := backend.ServerStats(filepath.Join(j.Root, backend.StatsDir), st.ServerPort)
+		if err != nil {
+			j.Notice("statistics of container servers: %v", err)
+		}
+		d.Hits, d.Misses = int(d.HostHits+cs.Hits), int(d.HostMisses+cs.Misses)
+		d.ContainerServers = n
+		if !st.Archive() {
+			d.RestoreSkip = "the remote cache holds the cache"
+			d.SaveSkip = "the remote cache holds the cache (no GitHub Actions cache entry)"
+			fmt.Fprintf(j.Env.Stdout, "upload skipped: %s\n", d.SaveSkip)
+			return d, nil
+		}
+	}
+
 	// 2. Account for every server's work from the shared directory.
 	after, err := diskcache.Take(j.CacheDir())
 	if err != nil {
@@ -128,7 +147,7 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		}
 	}
 	diff := diskcache.Compare(before, after)
-	if d.Unaccounted == "" {
+	if d.Unaccounted == "" && (st.Backend == nil || !st.Backend.Active) {
 		d.Hits, d.Misses = diff.Hits, diff.Misses
 		d.SizeBefore = before.Bytes()
 	}
@@ -218,6 +237,22 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 
 	pruneOld(ctx, j, o, rs.KeyPrefix, key, d)
 	return d, nil
+}
+
+// backendRow describes the remote backend for the summary: what it is and
+// whether the builds used it.
+func backendRow(b *state.Backend) (string, string) {
+	if b == nil {
+		return "", ""
+	}
+	if !b.Active {
+		return b.Kind, b.Fallback
+	}
+	d := b.Describe
+	if b.Trust != "" && b.ReadOnly {
+		d += " — " + b.Trust
+	}
+	return d, ""
 }
 
 // savedByOther reports whether, after the service declined this save, an
