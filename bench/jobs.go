@@ -69,9 +69,7 @@ func realCrate() (crate, error) {
 		return os.Rename(tmp, dir)
 	}, changeMember: func(dir string) error {
 		return appendTo(dir, "crates/tally/src/lib.rs", "\npub const CHANGED: u32 = 1;\n")
-	}, addDependency: func(dir string) error {
-		return replaceIn(dir, "Cargo.toml", "[dependencies]\n", "[dependencies]\nlazy_static = \"1.4\"\n")
-	}}, nil
+	}, addDependency: workload.AddDependency}, nil
 }
 
 // tinyCrate is a two-crate workspace without dependencies, for --short.

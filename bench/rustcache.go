@@ -142,22 +142,7 @@ func rmExcept(dir string, keep map[string]bool) error {
 // saveDir streams a whole directory into the service, as the action's
 // transport does (no archive file).
 func saveDir(ctx context.Context, c cacheservice.Client, key, version, dir, ws string) (int64, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	pr, pw := io.Pipe()
-	werr := make(chan error, 1)
-	go func() {
-		_, err := archive.Write(ctx, pw, dir, ws, archive.WriteOptions{})
-		pw.CloseWithError(err)
-		werr <- err
-	}()
-	n, err := c.Save(ctx, key, version, pr)
-	pr.CloseWithError(errors.New("upload finished"))
-	cancel()
-	if aerr := <-werr; aerr != nil && err == nil {
-		err = aerr
-	}
-	return n, err
+	return streamSave(ctx, c, key, version, dir, ws, nil)
 }
 
 // restoreDir brings the newest entry matching key or one of the prefixes
