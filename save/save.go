@@ -64,6 +64,11 @@ func Run(ctx context.Context, e *runenv.Env) error {
 		return err
 	}
 	j.Mask(o.token)
+	if j.WithoutSccache("cache save") {
+		var cmds runenv.Commands
+		cmds.SetOutput("saved", "false")
+		return cmds.Commit(e)
+	}
 	if !j.SetupDone() {
 		return j.Fault("nothing to save", fmt.Errorf("%w under %q (did the setup step run with the same cache-root?)", job.ErrNoSetup, j.Root))
 	}

@@ -105,6 +105,17 @@ var ErrNoSetup = errors.New("no sccache setup found")
 // SetupDone reports whether setup ran for this root.
 func (j *Job) SetupDone() bool { return j.State.SccachePath != "" && j.State.CacheDir != "" }
 
+// WithoutSccache reports whether setup went on without sccache (its
+// release could not be downloaded), saying with a notice that the step
+// (restore, save) is skipped for that reason. Setup has already warned.
+func (j *Job) WithoutSccache(step string) bool {
+	if j.State.WithoutSccache == "" {
+		return false
+	}
+	j.Notice("%s skipped: sccache is not set up in this job (the setup step could not download it; see its warning)", step)
+	return true
+}
+
 // Workspace is the base that archive names are relative to.
 func (j *Job) Workspace() string { return j.Env.Workspace() }
 

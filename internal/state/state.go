@@ -34,6 +34,9 @@ type State struct {
 	Cross           []string `json:"cross_configs,omitempty"`
 	SetupSeconds    float64  `json:"setup_seconds,omitempty"`
 	Downloaded      bool     `json:"downloaded,omitempty"`
+	// WithoutSccache says why setup went on without sccache (the release
+	// could not be downloaded); restore and save then skip.
+	WithoutSccache string `json:"without_sccache,omitempty"`
 
 	// Restore.
 	Restore *Restore `json:"restore,omitempty"`
