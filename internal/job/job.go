@@ -128,12 +128,13 @@ func (j *Job) Workspace() string { return j.Env.Workspace() }
 // them by the archive's own layout, so one fixed name fits every root.
 const VersionPath = "rustcache-action/sccache-dir"
 
-// Version is the cache version of the sccache directory:
-// cacheservice.Version of [VersionPath], [Compression] and the Windows flag,
-// that is the SHA-256 of "rustcache-action/sccache-dir|zstd-without-long|1.0"
+// Version is the cache version of the entry: cacheservice.Version of
+// [Job.VersionPaths], [Compression] and the Windows flag — for an entry of
+// the sccache directory alone the SHA-256 of
+// "rustcache-action/sccache-dir|zstd-without-long|1.0"
 // ("…|zstd-without-long|windows-only|1.0" on Windows), whatever the root.
 func (j *Job) Version() string {
-	return cacheservice.Version([]string{VersionPath}, Compression, strings.HasPrefix(j.State.Platform, "Windows"))
+	return cacheservice.Version(j.VersionPaths(), Compression, strings.HasPrefix(j.State.Platform, "Windows"))
 }
 
 // Client connects to the cache service.
