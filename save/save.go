@@ -56,10 +56,11 @@ func Run(ctx context.Context, e *runenv.Env) error {
 	o := options{
 		save:    r.Bool("save", true) && r.Bool("save-if", true),
 		keep:    r.Int("keep", 1, 0, 100),
-		token:   r.String("github-token", ""),
+		token:   r.Secret("github-token"),
 		timeout: j.Timeout(r.Int("timeout-minutes", int(DefaultTimeout/time.Minute), 1, 360)),
 		ki:      job.ReadKeyInputs(e, r),
 	}
+	j.Mask(o.token)
 	defTargets := job.DefaultCacheTargets
 	if j.State.Restore != nil {
 		defTargets = j.State.CacheTargets
@@ -68,14 +69,13 @@ func Run(ctx context.Context, e *runenv.Env) error {
 	if err := r.Err(); err != nil {
 		return err
 	}
-	j.Mask(o.token)
 	if j.WithoutSccache("cache save") {
 		var cmds runenv.Commands
 		cmds.SetOutput("saved", "false")
 		return cmds.Commit(e)
 	}
 	if !j.SetupDone() {
-		return j.Fault("nothing to save", fmt.Errorf("%w under %q (did the setup step run with the same cache-root?)", job.ErrNoSetup, j.Root))
+		return j.Fault("nothing to save", fmt.Errorf("%w (did the setup step run with the same cache-root?)", j.NoSetup()))
 	}
 	d, err := run(ctx, j, o)
 	if err != nil {
