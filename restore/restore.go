@@ -86,6 +86,9 @@ func Run(ctx context.Context, e *runenv.Env) error {
 	switch {
 	case !enabled:
 		rs.Skipped = "restore: false"
+	case !j.State.Archive():
+		rs.Skipped = "the remote cache " + j.State.Backend.Kind + " holds the cache"
+		fmt.Fprintf(j.Env.Stdout, "cache restore skipped: %s\n", rs.Skipped)
 	case !j.Mode.CanRead():
 		rs.Skipped = "ACTIONS_CACHE_MODE=" + string(j.Mode)
 		j.Notice("cache restore skipped: ACTIONS_CACHE_MODE=%s does not allow reading", j.Mode)

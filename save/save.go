@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/org/rustcache-action/internal/archive"
+	"github.com/org/rustcache-action/internal/backend"
 	"github.com/org/rustcache-action/internal/cacheservice"
 	"github.com/org/rustcache-action/internal/diskcache"
 	"github.com/org/rustcache-action/internal/inputs"
@@ -107,6 +108,24 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		}
 	}
 
+	d.Backend, d.BackendFallback = backendRow(st.Backend)
+	if st.Backend != nil && st.Backend.Active {
+		// The store holds the entries: count from the servers' statistics,
+		// the runner's and those the wrapper left for containers.
+		cs, n, err := backend.ServerStats(filepath.Join(j.Root, backend.StatsDir), st.ServerPort)
+		if err != nil {
+			j.Notice("statistics of container servers: %v", err)
+		}
+		d.Hits, d.Misses = int(d.HostHits+cs.Hits), int(d.HostMisses+cs.Misses)
+		d.ContainerServers = n
+		if !st.Archive() {
+			d.RestoreSkip = "the remote cache holds the cache"
+			d.SaveSkip = "the remote cache holds the cache (no GitHub Actions cache entry)"
+			fmt.Fprintf(j.Env.Stdout, "upload skipped: %s\n", d.SaveSkip)
+			return d, nil
+		}
+	}
+
 	// 2. Account for every server's work from the shared directory.
 	after, err := diskcache.Take(j.CacheDir())
 	if err != nil {
@@ -133,7 +152,7 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		}
 	}
 	diff := diskcache.Compare(before, after)
-	if d.Unaccounted == "" {
+	if d.Unaccounted == "" && (st.Backend == nil || !st.Backend.Active) {
 		d.Hits, d.Misses = diff.Hits, diff.Misses
 		d.SizeBefore = before.Bytes()
 	}
@@ -223,6 +242,22 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 
 	pruneOld(ctx, j, o, rs.KeyPrefix, key, d)
 	return d, nil
+}
+
+// backendRow describes the remote backend for the summary: what it is and
+// whether the builds used it.
+func backendRow(b *state.Backend) (string, string) {
+	if b == nil {
+		return "", ""
+	}
+	if !b.Active {
+		return b.Kind, b.Fallback
+	}
+	d := b.Describe
+	if b.Trust != "" && b.ReadOnly {
+		d += " — " + b.Trust
+	}
+	return d, ""
 }
 
 // savedByOther reports whether, after the service declined this save, an

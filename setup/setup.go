@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/org/rustcache-action/arch"
+	"github.com/org/rustcache-action/internal/backend"
 	"github.com/org/rustcache-action/internal/crossconf"
 	"github.com/org/rustcache-action/internal/ghcmd"
 	"github.com/org/rustcache-action/internal/inputs"
@@ -74,6 +75,7 @@ type Options struct {
 	// FailOnError fails the step when sccache cannot be downloaded,
 	// instead of going on without it.
 	FailOnError bool
+	Backend     backend.Options
 	overridden  map[string]bool // env values given explicitly as inputs
 }
 
@@ -110,6 +112,10 @@ func ParseOptions(e *runenv.Env) (*Options, error) {
 	// Masked before it is sent anywhere or could appear in an error.
 	o.Token = r.Secret("github-token")
 	e.Log().Mask(o.Token)
+	for _, secret := range backend.Secrets(backend.Kind(strings.TrimSpace(e.Input("backend"))), e.Getenv) {
+		e.Log().Mask(secret)
+	}
+	o.Backend = backend.ReadOptions(r)
 	o.Timeout = time.Duration(r.Int("setup-timeout-minutes", int(DefaultTimeout/time.Minute), 1, 360)) * time.Minute
 	o.FailOnError = r.Bool("fail-on-cache-error", false)
 	errs := []error{r.Err()}
@@ -199,7 +205,7 @@ func makePlan(ctx context.Context, e *runenv.Env, o *Options) (*plan, error) {
 	p.ports = portsFor(o.Root, e.Getenv("SCCACHE_SERVER_PORT"))
 	p.sccachePath = rootdir.Sccache(o.Root, p.target)
 
-	if p.cross, err = planCross(o, e.Getenv, e.Workspace(), p.ports); err != nil {
+	if p.cross, err = planCross(o, e.Getenv, e.Workspace(), crossEntriesFor(p.ports.container, o.Backend.Kind)); err != nil {
 		return nil, err
 	}
 	if len(p.cross) > 0 && p.plat.OS != "Linux" {
@@ -230,9 +236,12 @@ func makePlan(ctx context.Context, e *runenv.Env, o *Options) (*plan, error) {
 	// sccache before 0.9 answers a compile before its cache entry is written;
 	// inside a cross container the server dies with cargo, so the last
 	// entries would be lost. For those releases RUSTC_WRAPPER is a script
-	// that waits for the pending writes.
+	// that waits for the pending writes. With a remote backend the wrapper
+	// is that script for every release: it collects each server's
+	// statistics and, on a fallback, keeps the backend's variables away from
+	// sccache.
 	p.wrapper = p.sccachePath
-	if needsWaitWrapper(p.version) && p.plat.OS != "Windows" {
+	if (needsWaitWrapper(p.version) || o.Backend.Remote()) && p.plat.OS != "Windows" {
 		p.wrapper = filepath.Join(rootdir.Bin(o.Root), WaitWrapper)
 	}
 	p.exports = exportsFor(o, e.Getenv, p.wrapper, rootdir.Cache(o.Root), p.ports)
@@ -261,6 +270,15 @@ func (p *plan) apply(ctx context.Context, e *runenv.Env, start time.Time) (*Resu
 	if p.basedirs.notice != "" {
 		e.Log().Noticef("%s", p.basedirs.notice)
 	}
+	dec := decideBackend(ctx, e, o, p.version, res.Path, p.exports)
+	if dec.Active {
+		for k, v := range dec.Settings.Exports {
+			p.exports[k] = v
+		}
+		if f := caBundle(e.Getenv, p.plat.OS); f != "" {
+			p.exports["SSL_CERT_FILE"] = f
+		}
+	}
 	// A server left running on this port (an earlier job on a self-hosted
 	// runner, or an earlier setup) has another configuration: stop it, so the
 	// first compile starts one with this job's settings. It is stopped before
@@ -272,7 +290,7 @@ func (p *plan) apply(ctx context.Context, e *runenv.Env, start time.Time) (*Resu
 	if err := copyExecutable(res.Path, p.sccachePath); err != nil {
 		return nil, rootErr(err)
 	}
-	if err := writeSupportFiles(o.Root, p.wrapper, p.sccachePath); err != nil {
+	if err := writeSupportFiles(o.Root, p.wrapper, p.sccachePath, wrapperPrelude(o.Backend, dec)); err != nil {
 		return nil, rootErr(err)
 	}
 
@@ -290,7 +308,7 @@ func (p *plan) apply(ctx context.Context, e *runenv.Env, start time.Time) (*Resu
 		}
 	}
 	if over := crossconf.EnvOverrides(e.Getenv); len(over) > 0 && len(p.cross) > 0 {
-		e.Log().Warningf("%s", overrideAdvice(over, CrossEntries(p.ports.container)))
+		e.Log().Warningf("%s", overrideAdvice(over, crossEntriesFor(p.ports.container, o.Backend.Kind)))
 	}
 
 	st, err := state.Load(o.Root)
@@ -307,6 +325,7 @@ func (p *plan) apply(ctx context.Context, e *runenv.Env, start time.Time) (*Resu
 	}
 	st.ServerPort, st.ContainerPort = p.ports.host, p.ports.container
 	st.Cross, st.Downloaded = crossFiles, res.Downloaded
+	st.Backend = backendState(o.Backend, dec)
 	st.SetupSeconds = e.Now().Sub(start).Seconds()
 	st.Restore = nil
 	if err := state.Save(o.Root, st); err != nil {
@@ -324,6 +343,7 @@ func (p *plan) apply(ctx context.Context, e *runenv.Env, start time.Time) (*Resu
 	if err := cmds.Commit(e); err != nil {
 		return nil, err
 	}
+	reportBackend(e, o.Backend, dec)
 	how := "reused from the tool cache"
 	if res.Downloaded {
 		how = "downloaded and verified"
@@ -349,15 +369,24 @@ var waitScript []byte
 const sccacheConf = "server_startup_timeout_ms = 60000\n"
 
 // writeSupportFiles writes the sccache configuration and, when the wrapper is
-// the waiting script, the script itself.
-func writeSupportFiles(root, wrapper, sccachePath string) error {
+// the waiting script, the script itself (with prelude in place of its
+// environment marker) and an empty statistics directory for it.
+func writeSupportFiles(root, wrapper, sccachePath, prelude string) error {
 	if err := safefile.Write(filepath.Join(root, ConfFile), []byte(sccacheConf), 0o644); err != nil {
 		return err
+	}
+	stats := filepath.Join(root, backend.StatsDir)
+	if err := os.RemoveAll(stats); err != nil {
+		return fmt.Errorf("clear %q: %w", stats, err)
 	}
 	if wrapper == sccachePath {
 		return nil
 	}
-	return safefile.Write(wrapper, waitScript, 0o755)
+	if err := os.Mkdir(stats, 0o755); err != nil {
+		return fmt.Errorf("create %q: %w", stats, err)
+	}
+	script := strings.Replace(string(waitScript), "#@environment@\n", prelude, 1)
+	return safefile.Write(wrapper, []byte(script), 0o755)
 }
 
 // needsWaitWrapper reports whether an sccache release answers compiles
@@ -509,6 +538,15 @@ type crossPlan struct {
 	changes []crossconf.Change
 }
 
+// crossEntriesFor adds a remote backend's names to CrossEntries.
+func crossEntriesFor(containerPort int, k backend.Kind) crossconf.Entries {
+	e := CrossEntries(containerPort)
+	pass, vols := backend.CrossNames(k)
+	e.Passthrough = append(e.Passthrough, pass...)
+	e.Volumes = append(e.Volumes, vols...)
+	return e
+}
+
 // CrossEntries are the passthrough and volume entries a cross container needs
 // to use the cache: the wrapper and sccache settings by name, the root as a
 // volume (and by name, because cross 0.2.5 does not set volume variables inside
@@ -525,7 +563,7 @@ func CrossEntries(containerPort int) crossconf.Entries {
 // configuration source they have and computes the changes, refusing files
 // that lead out of the workspace or cannot be written — before anything is
 // written anywhere.
-func planCross(o *Options, getenv func(string) string, workspace string, p ports) ([]crossPlan, error) {
+func planCross(o *Options, getenv func(string) string, workspace string, entries crossconf.Entries) ([]crossPlan, error) {
 	if o.Cross == "false" {
 		return nil, nil
 	}
@@ -538,7 +576,7 @@ func planCross(o *Options, getenv func(string) string, workspace string, p ports
 		if len(srcs) == 0 && o.Cross == "auto" {
 			continue
 		}
-		changes, err := crossconf.Plan(dir, workdir.Scope(workspace, dir), getenv, CrossEntries(p.container), true)
+		changes, err := crossconf.Plan(dir, workdir.Scope(workspace, dir), getenv, entries, true)
 		if err != nil {
 			return nil, &ConfigError{err}
 		}

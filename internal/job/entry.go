@@ -33,6 +33,11 @@ func (j *Job) VersionPaths() []string {
 	if j.State.CacheCargoHome {
 		paths = append(paths, "rustcache-action/"+CargoHomeDir)
 	}
+	if j.State.RemoteOnly() {
+		// Its sccache directory is empty: an entry never mixes with those
+		// of jobs that keep their sccache entries in it.
+		paths = append(paths, "rustcache-action/sccache-in-remote-store")
+	}
 	return paths
 }
 

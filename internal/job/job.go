@@ -13,10 +13,12 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/org/rustcache-action/internal/archive"
+	"github.com/org/rustcache-action/internal/backend"
 	"github.com/org/rustcache-action/internal/cachekey"
 	"github.com/org/rustcache-action/internal/cacheservice"
 	"github.com/org/rustcache-action/internal/httpx"
@@ -170,9 +172,16 @@ func (j *Job) Sccache() (*sccache.Runner, error) {
 	if err := rootdir.Installed(path); err != nil {
 		return nil, err
 	}
-	env := append(j.Env.ChildEnviron(),
-		"SCCACHE_DIR="+j.CacheDir(),
-		fmt.Sprintf("SCCACHE_SERVER_PORT=%d", j.State.ServerPort))
+	env := j.Env.ChildEnviron()
+	if b := j.State.Backend; b != nil && !b.Active {
+		// The builds fell back to the local disk cache: so does a server
+		// started here, whatever the job's env still holds.
+		env = slices.DeleteFunc(env, func(kv string) bool {
+			name, _, _ := strings.Cut(kv, "=")
+			return slices.Contains(backend.AllNames(), name)
+		})
+	}
+	env = append(env, "SCCACHE_DIR="+j.CacheDir(), fmt.Sprintf("SCCACHE_SERVER_PORT=%d", j.State.ServerPort))
 	return &sccache.Runner{Path: path, Env: env, Command: j.Env.Command}, nil
 }
 

@@ -33,6 +33,13 @@ type Data struct {
 	HostRequests, HostHits, HostMisses, HostNotCacheable int64
 	HostStats                                            bool
 
+	// Backend describes the remote cache backend ("" for none);
+	// BackendFallback is why the builds did not use it. With an active
+	// backend, Hits and Misses come from the servers' statistics (the
+	// runner's and ContainerServers containers').
+	Backend, BackendFallback string
+	ContainerServers         int
+
 	SizeBefore, SizeAfter int64
 	Trimmed               int
 
@@ -93,6 +100,13 @@ func (d *Data) Markdown() string {
 	row("Restored from", d.restored())
 	if d.RestoredBytes > 0 {
 		row("Restore", fmt.Sprintf("%s in %.1f s", Bytes(d.RestoredBytes), d.RestoreSecs))
+	}
+	if d.Backend != "" {
+		if d.BackendFallback != "" {
+			row("Remote cache", d.Backend+": not used ("+d.BackendFallback+"); the local disk cache was used")
+		} else {
+			row("Remote cache", fmt.Sprintf("%s; hits and misses from %d container servers and the runner's", d.Backend, d.ContainerServers))
+		}
 	}
 	if d.Unaccounted != "" {
 		row("Compilations (all servers, incl. containers)", "unknown: "+d.Unaccounted)
