@@ -45,9 +45,10 @@ func (j *Job) VersionPaths() []string {
 // archive order: the sccache cache directory; then, when the target part is
 // on, <root>/targets; then, when cargo home is on, <root>/cargo-home. All of
 // them are directories under the root, so the same entry can be carried by
-// GitHub's actions/cache given these paths (one per line, in this order). Save fills <root>/targets and <root>/cargo-home before the
-// upload; restore empties them into the target directories and cargo home
-// after the download. (The cache version is computed over [Job.VersionPaths],
+// GitHub's actions/cache given these paths (one per line, in this order).
+// Save fills <root>/targets and <root>/cargo-home before the upload and
+// leaves them in place afterwards; restore empties them into the target
+// directories and cargo home after the download. (The cache version is computed over [Job.VersionPaths],
 // fixed names standing for these paths.)
 func (j *Job) EntryDirs() []string {
 	dirs := []string{j.CacheDir()}
