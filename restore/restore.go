@@ -52,6 +52,11 @@ func Run(ctx context.Context, e *runenv.Env) error {
 		return err
 	}
 	timeout := j.Timeout(minutes)
+	if j.WithoutSccache("cache restore") {
+		var cmds runenv.Commands
+		cmds.SetOutput("cache-hit", "false")
+		return cmds.Commit(e)
+	}
 	if !j.SetupDone() {
 		return fmt.Errorf("%w: run the setup step first (uses: org/rustcache-action@v1), or give restore the same cache-root", j.NoSetup())
 	}

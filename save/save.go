@@ -71,6 +71,11 @@ func Run(ctx context.Context, e *runenv.Env) error {
 	if err := r.Err(); err != nil {
 		return err
 	}
+	if j.WithoutSccache("cache save") {
+		var cmds runenv.Commands
+		cmds.SetOutput("saved", "false")
+		return cmds.Commit(e)
+	}
 	if !j.SetupDone() {
 		return j.Fault("nothing to save", fmt.Errorf("%w (did the setup step run with the same cache-root?)", j.NoSetup()))
 	}
