@@ -242,9 +242,10 @@ func (p *plan) apply(ctx context.Context, e *runenv.Env, start time.Time) (*Resu
 	if p.basedirs.notice != "" {
 		e.Log().Noticef("%s", p.basedirs.notice)
 	}
-	// A server left running on this port (an earlier job on a self-hosted
-	// runner, or an earlier setup) has another configuration: stop it, so the
-	// first compile starts one with this job's settings. It is stopped before
+	// A server still running on this port is this root's own (choosePorts
+	// passes over ports other servers hold), left by an earlier job on a
+	// self-hosted runner or an earlier setup, with an older configuration:
+	// stop it, so the first compile starts one with this job's settings. It is stopped before
 	// the wrapper is replaced: Windows cannot replace a running executable.
 	run := &sccache.Runner{Path: res.Path, Env: childEnv(e, p.exports), Command: e.Command, Timeout: 20 * time.Second}
 	if err := run.StopServer(ctx); err != nil {
