@@ -52,7 +52,7 @@ func Run(ctx context.Context, e *runenv.Env) error {
 	}
 	timeout := j.Timeout(minutes)
 	if !j.SetupDone() {
-		return fmt.Errorf("no sccache setup found under %q: run the setup step first (uses: org/rustcache-action@v1), or give restore the same cache-root", j.Root)
+		return fmt.Errorf("%w: run the setup step first (uses: org/rustcache-action@v1), or give restore the same cache-root", j.NoSetup())
 	}
 	// A link or file planted in place of the cache directory (a build inside
 	// a container can write under the root) is replaced, never followed.

@@ -70,7 +70,7 @@ func Run(ctx context.Context, e *runenv.Env) error {
 		return err
 	}
 	if !j.SetupDone() {
-		return j.Fault("nothing to save", fmt.Errorf("%w under %q (did the setup step run with the same cache-root?)", job.ErrNoSetup, j.Root))
+		return j.Fault("nothing to save", fmt.Errorf("%w (did the setup step run with the same cache-root?)", j.NoSetup()))
 	}
 	d, err := run(ctx, j, o)
 	if err != nil {
