@@ -1,41 +1,12 @@
 package fakecache
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/org/rustcache-action/internal/testkit"
 )
-
-// recorder is a testing.TB that keeps what a fake reports and runs its
-// cleanups when told, so a test can check that the fake fails a test.
-type recorder struct {
-	testing.TB
-	mu       sync.Mutex
-	errs     []string
-	cleanups []func()
-}
-
-func (r *recorder) Helper() {}
-
-func (r *recorder) Errorf(format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.errs = append(r.errs, fmt.Sprintf(format, args...))
-}
-
-func (r *recorder) Cleanup(f func()) { r.cleanups = append(r.cleanups, f) }
-
-// end runs the cleanups, last registered first, and returns the failures.
-func (r *recorder) end() string {
-	for i := len(r.cleanups) - 1; i >= 0; i-- {
-		r.cleanups[i]()
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return strings.Join(r.errs, "\n")
-}
 
 func get(t *testing.T, method, url string) int {
 	t.Helper()
@@ -77,7 +48,7 @@ func TestFakesFailTheTest(t *testing.T) {
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
-					rec := &recorder{TB: t}
+					rec := testkit.NewRecorder(t)
 					f := start(rec)
 					if tt.allow {
 						f.c.Allow("", "/")
@@ -88,7 +59,7 @@ func TestFakesFailTheTest(t *testing.T) {
 					if tt.method != "" {
 						get(t, tt.method, f.url+tt.path)
 					}
-					got := rec.end()
+					got := rec.End()
 					if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
 						t.Errorf("failures %q, want %q", got, tt.want)
 					}
@@ -101,10 +72,10 @@ func TestFakesFailTheTest(t *testing.T) {
 // TestMemBlobsFailsOnUnknownOperations: the blob store fails the test for an
 // operation no cache client uses.
 func TestMemBlobsFailsOnUnknownOperations(t *testing.T) {
-	rec := &recorder{TB: t}
+	rec := testkit.NewRecorder(t)
 	m := NewMemBlobs(rec)
 	get(t, http.MethodGet, m.BaseURL()+"/elsewhere/x")
-	if got := rec.end(); !strings.Contains(got, "fakecache blobs: unexpected request GET /elsewhere/x") {
+	if got := rec.End(); !strings.Contains(got, "fakecache blobs: unexpected request GET /elsewhere/x") {
 		t.Errorf("failures %q", got)
 	}
 }

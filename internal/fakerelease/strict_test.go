@@ -1,39 +1,11 @@
 package fakerelease
 
 import (
-	"fmt"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/org/rustcache-action/internal/testkit"
 )
-
-// recorder is a testing.TB that keeps what the server reports and runs its
-// cleanups when told, so a test can check that the server fails a test.
-type recorder struct {
-	testing.TB
-	mu       sync.Mutex
-	errs     []string
-	cleanups []func()
-}
-
-func (r *recorder) Helper() {}
-
-func (r *recorder) Errorf(format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.errs = append(r.errs, fmt.Sprintf(format, args...))
-}
-
-func (r *recorder) Cleanup(f func()) { r.cleanups = append(r.cleanups, f) }
-
-func (r *recorder) end() string {
-	for i := len(r.cleanups) - 1; i >= 0; i-- {
-		r.cleanups[i]()
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return strings.Join(r.errs, "\n")
-}
 
 // TestServerFailsTheTest: a request for something the server does not serve
 // fails the test unless declared with Allow, and so does a fault set with
@@ -57,10 +29,10 @@ func TestServerFailsTheTest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := &recorder{TB: t}
+			rec := testkit.NewRecorder(t)
 			s := New(rec, Options{Binary: fakeBinary(t), Versions: []string{"v1.0.0"}})
 			tt.run(t, s)
-			got := rec.end()
+			got := rec.End()
 			if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
 				t.Errorf("failures %q, want %q", got, tt.want)
 			}

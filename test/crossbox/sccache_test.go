@@ -475,3 +475,31 @@ func TestHashDiff(t *testing.T) {
 		t.Errorf("hashDiff of a build with itself:\n%s", got)
 	}
 }
+
+// TestHeldHostPortBuildsOnTheHost shows how a cross build ends up on the host:
+// cross's host-side cargo metadata runs rustc through RUSTC_WRAPPER, and when
+// the host's sccache server cannot start — its port held by another
+// program's connection, which binds it without answering — metadata fails and
+// cross (0.2.5 as the stand-in) falls back to cargo on the host, where every
+// compile hashes differently from the container's (CARGO_HOME, CARGO_TARGET_DIR,
+// paths). The action therefore takes its ports from below the ranges systems
+// give outgoing connections; the workload test fails on such a fallback.
+func TestHeldHostPortBuildsOnTheHost(t *testing.T) {
+	needSandbox(t)
+	root := cacheRoot(t)
+	hostPort := testkit.ServerPort(t)
+	stopHostServer(t, root, hostPort)
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Port: hostPort, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Skipf("cannot hold port %d: %v", hostPort, err)
+	}
+	crate := tinyCrate(t, "[build.env]\npassthrough = [\"RUSTC_WRAPPER\", \"SCCACHE_DIR\", \"SCCACHE_CONF\"]\nvolumes = [\"RUSTCACHE_ROOT\"]\n")
+	code, log := runCross(t, crate, hostEnv(t, rootEnv(root, "sccache", hostPort)), "build")
+	if !strings.Contains(log, "Falling back to `cargo` on the host") || !strings.Contains(log, "Connection to server timed out") {
+		t.Fatalf("cross build = %d without the fallback to the host and its reason:\n%s", code, lastLines(log, 20))
+	}
+}
