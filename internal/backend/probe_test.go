@@ -210,3 +210,21 @@ func TestProbeS3(t *testing.T) {
 		})
 	}
 }
+
+// TestProbeMemcached asks a real memcached, a Redis (not memcached) and a
+// closed port.
+func TestProbeMemcached(t *testing.T) {
+	mc := storetest.StartMemcached(t)
+	redis := storetest.StartRedis(t, "")
+	for _, tc := range []struct{ name, endpoint, want string }{
+		{name: "memcached", endpoint: "tcp://" + mc},
+		{name: "list of servers", endpoint: mc + ",127.0.0.1:1"},
+		{name: "not memcached", endpoint: "tcp://" + redis.Addr, want: "not a memcached server"},
+		{name: "down", endpoint: "tcp://" + storetest.ClosedAddr(t), want: "unreachable"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &Prober{Getenv: envOf(nil), Timeout: 5 * time.Second}
+			checkReason(t, p.Check(context.Background(), &Settings{Kind: Memcached, Endpoint: tc.endpoint}), tc.want)
+		})
+	}
+}

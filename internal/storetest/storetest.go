@@ -51,24 +51,44 @@ func StartRedis(t testing.TB, password string) *Redis {
 	if password != "" {
 		args = append(args, "--requirepass", password)
 	}
+	return &Redis{Addr: startServer(t, bin, args, "127.0.0.1:"+port), Password: password}
+}
+
+// StartMemcached runs memcached on a free loopback port (TCP only) and
+// returns its address; it stops when the test ends. Without memcached the
+// test is skipped (failed under CI).
+func StartMemcached(t testing.TB) string {
+	t.Helper()
+	bin := testkit.NeedTool(t, "memcached")
+	port := testkit.FreePort(t)
+	args := []string{"-l", "127.0.0.1", "-p", port, "-U", "0", "-m", "16"}
+	if os.Geteuid() == 0 {
+		args = append(args, "-u", "root") // memcached refuses to run as root otherwise
+	}
+	return startServer(t, bin, args, "127.0.0.1:"+port)
+}
+
+// startServer runs bin with args until the test ends and waits until addr
+// accepts connections.
+func startServer(t testing.TB, bin string, args []string, addr string) string {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
+		t.Fatalf("start %s: %v", filepath.Base(bin), err)
 	}
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		cmd.Wait()
 	})
-	r := &Redis{Addr: "127.0.0.1:" + port, Password: password}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if c, err := net.DialTimeout("tcp", r.Addr, time.Second); err == nil {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 			c.Close()
-			return r
+			return addr
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("redis-server on %s did not start", r.Addr)
+			t.Fatalf("%s on %s did not start", filepath.Base(bin), addr)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
