@@ -228,3 +228,23 @@ func TestProbeMemcached(t *testing.T) {
 		})
 	}
 }
+
+// TestProbeWebDAV asks a real WebDAV server (golang.org/x/net/webdav) for
+// the endpoint's properties with the right and a wrong password.
+func TestProbeWebDAV(t *testing.T) {
+	url := storetest.StartWebDAV(t, "ci", "dav-Pa55")
+	for _, tc := range []struct{ name, password, want string }{
+		{name: "right password", password: "dav-Pa55"},
+		{name: "wrong password", password: "nope", want: "credentials refused (HTTP 401)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{"SCCACHE_WEBDAV_USERNAME": "ci", "SCCACHE_WEBDAV_PASSWORD": tc.password}
+			s, err := Configure(Options{Kind: WebDAV, Endpoint: url}, "0.17.0", false, envOf(env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := &Prober{Getenv: envOf(env), Timeout: 5 * time.Second}
+			checkReason(t, p.Check(context.Background(), s), tc.want)
+		})
+	}
+}

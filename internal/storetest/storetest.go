@@ -18,6 +18,7 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -30,6 +31,7 @@ import (
 	"github.com/org/rustcache-action/internal/testkit"
 	"github.com/rclone/gofakes3"
 	"github.com/rclone/gofakes3/s3mem"
+	"golang.org/x/net/webdav"
 )
 
 // Redis is a running redis-server.
@@ -238,4 +240,22 @@ func StartS3(t testing.TB, bucket string, keys map[string]string) *S3 {
 	srv := httptest.NewServer(gofakes3.New(mem, gofakes3.WithV4Auth(keys), gofakes3.WithLogger(gofakes3.DiscardLog())).Server())
 	t.Cleanup(srv.Close)
 	return &S3{URL: srv.URL}
+}
+
+// StartWebDAV serves an in-memory WebDAV store (golang.org/x/net/webdav)
+// that wants HTTP basic authentication with user and password, and returns
+// its URL; it stops when the test ends.
+func StartWebDAV(t testing.TB, user, password string) string {
+	t.Helper()
+	dav := &webdav.Handler{FileSystem: webdav.NewMemFS(), LockSystem: webdav.NewMemLS()}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != user || p != password {
+			w.Header().Set("WWW-Authenticate", `Basic realm="sccache"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		dav.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/"
 }
