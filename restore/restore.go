@@ -47,6 +47,7 @@ func Run(ctx context.Context, e *runenv.Env) error {
 	ki := job.ReadKeyInputs(e, r)
 	enabled := r.Bool("restore", true)
 	j.State.CacheTargets = r.Bool("cache-targets", job.DefaultCacheTargets)
+	j.State.CacheCargoHome = r.Bool("cache-cargo-home", false)
 	minutes := r.Int("timeout-minutes", int(DefaultTimeout/time.Minute), 1, 360)
 	if err := r.Err(); err != nil {
 		return err
@@ -83,6 +84,7 @@ func Run(ctx context.Context, e *runenv.Env) error {
 	// A staging directory left by an earlier job on this root is never
 	// moved into a target directory.
 	_ = os.RemoveAll(filepath.Join(j.Root, job.TargetsDir))
+	_ = os.RemoveAll(filepath.Join(j.Root, job.CargoHomeDir))
 
 	switch {
 	case !enabled:
@@ -140,7 +142,32 @@ func fetch(ctx context.Context, j *job.Job, rs *state.Restore, key string, resto
 	if j.State.CacheTargets {
 		putBackTargets(j, rs, workDirs)
 	}
+	if j.State.CacheCargoHome {
+		putBackCargoHome(j, rs)
+	}
 	return nil
+}
+
+// putBackCargoHome moves the restored part of cargo home into place; what
+// cannot be put back cargo downloads again.
+func putBackCargoHome(j *job.Job, rs *state.Restore) {
+	home := j.CargoHome()
+	if home == "" {
+		j.Notice("cargo home not restored: neither CARGO_HOME nor HOME is set")
+		return
+	}
+	res, err := targets.Restore(filepath.Join(j.Root, job.CargoHomeDir), j.Workspace(), []string{home}, false)
+	if err != nil {
+		j.Notice("cargo home not restored (cargo downloads again): %v", err)
+		return
+	}
+	for _, r := range res {
+		rs.CargoHomeFiles += r.Files
+		if r.Problem != "" {
+			j.Notice("cargo home restored only in part (cargo downloads the rest again): %s", r.Problem)
+		}
+		fmt.Fprintf(j.Env.Stdout, "cargo home: %d files (%s) into %s\n", r.Files, report.Bytes(r.Bytes), r.Dir)
+	}
 }
 
 // putBackTargets moves the restored target part into the target
@@ -150,7 +177,7 @@ func putBackTargets(j *job.Job, rs *state.Restore, workDirs []string) {
 	for _, td := range j.TargetDirs(workDirs) {
 		dirs = append(dirs, td.Dir)
 	}
-	res, err := targets.Restore(filepath.Join(j.Root, job.TargetsDir), j.Workspace(), dirs)
+	res, err := targets.Restore(filepath.Join(j.Root, job.TargetsDir), j.Workspace(), dirs, true)
 	if err != nil {
 		j.Notice("target part not restored (cargo builds the dependencies again): %v", err)
 		return

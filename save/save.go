@@ -68,6 +68,7 @@ func Run(ctx context.Context, e *runenv.Env) error {
 		defTargets = j.State.CacheTargets
 	}
 	j.State.CacheTargets = r.Bool("cache-targets", defTargets)
+	j.State.CacheCargoHome = r.Bool("cache-cargo-home", j.State.Restore != nil && j.State.CacheCargoHome)
 	if err := r.Err(); err != nil {
 		return err
 	}
@@ -162,6 +163,9 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 	if st.CacheTargets {
 		tp = selectTargets(j, o.ki.WorkingDirs, d)
 	}
+	if st.CacheCargoHome {
+		tp.selectCargoHome(j, o.ki.WorkingDirs, d)
+	}
 
 	// 3. Decide whether to upload.
 	switch {
@@ -186,7 +190,7 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		files = append(files, f)
 	}
 	sccacheLimit := st.CacheSize
-	if st.CacheTargets {
+	if st.CacheTargets || st.CacheCargoHome {
 		sccacheLimit = tp.fit(j, st.CacheSize, d)
 	}
 	if n, limit := job.ArchiveEntries(files)+tp.stagedEntries(), job.MaxEntries(st.CacheSize); n > limit {
@@ -223,10 +227,8 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 	uctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	t0 := j.Env.Now()
-	if st.CacheTargets {
-		if err := tp.stage(j); err != nil {
-			return d, j.Fault("stage the target part", err)
-		}
+	if err := tp.stage(j); err != nil {
+		return d, j.Fault("stage the target part", err)
 	}
 	m := progress.Start(j.Env.Log(), j.Env.Clock(), "Sent", "Upload progress of "+key, -1)
 	n, err := upload(uctx, client, key, version, sources(j), j.Workspace(), m)

@@ -102,6 +102,8 @@ type Restore struct {
 	SnapshotFile string    `json:"snapshot_file,omitempty"`
 	// Targets are the target directories the target part went back into.
 	Targets []TargetRestore `json:"targets,omitempty"`
+	// CargoHomeFiles counts the files put back into cargo home.
+	CargoHomeFiles int `json:"cargo_home_files,omitempty"`
 }
 
 // Path is the state file's path under root.
