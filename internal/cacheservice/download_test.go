@@ -76,11 +76,7 @@ func TestDownloadWriteError(t *testing.T) {
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data))
 	}))
 	defer srv.Close()
-	d := &downloader{
-		h:   &httpClient{http: httpx.New(httpx.Options{}), userAgent: "test"},
-		op:  "test download",
-		url: &signedURL{url: srv.URL}, segment: 4096, concurrency: 4,
-	}
+	d := testDownloader(srv.URL, 4)
 	_, _, err := d.run(context.Background(), &failAfter{n: 10000})
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("run: %v, want the writer's error", err)
@@ -119,11 +115,7 @@ func TestDownloadAnnouncesSize(t *testing.T) {
 				http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data))
 			}))
 			defer srv.Close()
-			d := &downloader{
-				h:   &httpClient{http: httpx.New(httpx.Options{}), userAgent: "test"},
-				op:  "test download",
-				url: &signedURL{url: srv.URL}, segment: 4096, concurrency: 2,
-			}
+			d := testDownloader(srv.URL, 2)
 			out := &sizedBuffer{total: -1}
 			if _, _, err := d.run(context.Background(), out); err != nil {
 				t.Fatal(err)
@@ -132,5 +124,14 @@ func TestDownloadAnnouncesSize(t *testing.T) {
 				t.Errorf("announced %d for %d bytes", out.total, len(data))
 			}
 		})
+	}
+}
+
+// testDownloader fetches url in 4 KiB segments, concurrency at a time.
+func testDownloader(url string, concurrency int) *downloader {
+	return &downloader{
+		h:   &httpClient{http: httpx.New(httpx.Options{}), userAgent: "test"},
+		op:  "test download",
+		url: &signedURL{url: url}, segment: 4096, concurrency: concurrency,
 	}
 }
