@@ -34,6 +34,7 @@ import (
 	"github.com/org/rustcache-action/internal/crossconf"
 	"github.com/org/rustcache-action/internal/ghcmd"
 	"github.com/org/rustcache-action/internal/inputs"
+	"github.com/org/rustcache-action/internal/job"
 	"github.com/org/rustcache-action/internal/release"
 	"github.com/org/rustcache-action/internal/rootdir"
 	"github.com/org/rustcache-action/internal/runenv"
@@ -68,9 +69,18 @@ type Options struct {
 	Incremental   bool
 	Pipelining    bool
 	Token         string
-	Backend       backend.Options
-	overridden    map[string]bool // env values given explicitly as inputs
+	// Timeout bounds the whole step (setup-timeout-minutes, or the
+	// job.TimeoutVar override).
+	Timeout time.Duration
+	// FailOnError fails the step when sccache cannot be downloaded,
+	// instead of going on without it.
+	FailOnError bool
+	Backend     backend.Options
+	overridden  map[string]bool // env values given explicitly as inputs
 }
+
+// DefaultTimeout bounds the whole setup step (input setup-timeout-minutes).
+const DefaultTimeout = 5 * time.Minute
 
 // ParseOptions reads and validates every setup input.
 func ParseOptions(e *runenv.Env) (*Options, error) {
@@ -106,6 +116,8 @@ func ParseOptions(e *runenv.Env) (*Options, error) {
 		e.Log().Mask(secret)
 	}
 	o.Backend = backend.ReadOptions(r)
+	o.Timeout = time.Duration(r.Int("setup-timeout-minutes", int(DefaultTimeout/time.Minute), 1, 360)) * time.Minute
+	o.FailOnError = r.Bool("fail-on-cache-error", false)
 	errs := []error{r.Err()}
 	for _, v := range inherited {
 		if val := e.Getenv(v.name); !o.overridden[v.input] && ghcmd.HasControl(val) {
@@ -114,6 +126,9 @@ func ParseOptions(e *runenv.Env) (*Options, error) {
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, &ConfigError{err}
+	}
+	if d, err := time.ParseDuration(strings.TrimSpace(e.Getenv(job.TimeoutVar))); err == nil && d > 0 {
+		o.Timeout = d
 	}
 	return o, nil
 }
@@ -125,20 +140,38 @@ type Result struct {
 	Env                              map[string]string
 	CrossFiles                       []string
 	Downloaded                       bool
+	// WithoutSccache says why setup went on without sccache (the release
+	// server unreachable or too slow); empty when sccache was set up.
+	WithoutSccache string
 }
 
 // Run performs the setup step: every check first (inputs, platform, the
 // version, the root, the cross configurations and whether each file can be
 // written), with nothing written; then the install and the writes. A
 // misconfiguration therefore leaves the root, the workspace and the
-// workflow command files as they were.
+// workflow command files as they were. The whole step is bounded by
+// Options.Timeout; a release server that cannot be reached in it does not
+// fail the step (see withoutSccache).
 func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 	start := e.Now()
-	p, err := makePlan(ctx, e)
+	o, err := ParseOptions(e)
 	if err != nil {
 		return nil, err
 	}
-	return p.apply(ctx, e, start)
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	p, err := makePlan(ctx, e, o)
+	if err == nil {
+		var res *Result
+		if res, err = p.apply(ctx, e, start); err == nil {
+			return res, nil
+		}
+	}
+	var ue *unreachableError
+	if errors.As(err, &ue) {
+		return withoutSccache(e, o, ue)
+	}
+	return nil, err
 }
 
 // plan is everything setup decided before writing anything.
@@ -157,11 +190,8 @@ type plan struct {
 }
 
 // makePlan validates everything and decides what to write, writing nothing.
-func makePlan(ctx context.Context, e *runenv.Env) (*plan, error) {
-	o, err := ParseOptions(e)
-	if err != nil {
-		return nil, err
-	}
+func makePlan(ctx context.Context, e *runenv.Env, o *Options) (*plan, error) {
+	var err error
 	p := &plan{o: o, plat: arch.Detect(e.Getenv, e.GOOS, e.GOARCH), target: o.Target}
 	if p.target == "" {
 		if p.target, err = arch.Target(p.plat); err != nil {
@@ -198,7 +228,7 @@ func makePlan(ctx context.Context, e *runenv.Env) (*plan, error) {
 	}
 	p.prepareBeforeInstall = e.Getenv("RUNNER_TOOL_CACHE") == "" || e.Getenv("RUNNER_TEMP") == ""
 	if p.version, err = p.installer.ResolveVersion(ctx, o.Version); err != nil {
-		return nil, &ConfigError{err}
+		return nil, fetchFailed(err)
 	}
 	if p.basedirs, err = planBasedirs(o, e.Getenv, p.version, p.plat.OS == "Windows"); err != nil {
 		return nil, &ConfigError{err}
@@ -232,7 +262,7 @@ func (p *plan) apply(ctx context.Context, e *runenv.Env, start time.Time) (*Resu
 	// checksum leaves the root untouched.
 	res, err := p.installer.Install(ctx, p.version, p.target)
 	if err != nil {
-		return nil, &ConfigError{err}
+		return nil, fetchFailed(err)
 	}
 	if err := rootdir.Prepare(o.Root); err != nil {
 		return nil, rootErr(err)

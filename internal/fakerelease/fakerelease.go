@@ -74,6 +74,12 @@ const (
 	// RateLimited answers 403 with X-RateLimit-Remaining: 0, as the REST
 	// API does when the rate limit is exhausted.
 	RateLimited
+	// Hang accepts the request and never answers (until the client goes
+	// away or the test ends).
+	Hang
+	// Stall sends the headers and half of the body, then nothing more,
+	// keeping the connection open (a half-open connection, a hung proxy).
+	Stall
 )
 
 // Request is one request the server received.
@@ -88,6 +94,8 @@ type Server struct {
 	binary  []byte
 	binSum  [sha256.Size]byte
 	targets []string
+
+	stop chan struct{} // closed when the test ends: hanging handlers return
 
 	mu        sync.Mutex
 	versions  map[string]bool
@@ -132,6 +140,7 @@ func New(t testing.TB, opts Options) *Server {
 		overrides: map[string][]byte{},
 		faults:    map[string]*fault{},
 		counts:    map[string]int{},
+		stop:      make(chan struct{}),
 	}
 	if len(s.targets) == 0 {
 		s.targets = arch.Targets()
@@ -144,6 +153,7 @@ func New(t testing.TB, opts Options) *Server {
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.srv.Close)
+	t.Cleanup(func() { close(s.stop) }) // before Close, which waits for handlers
 	return s
 }
 
@@ -265,6 +275,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case ServerError:
 		http.Error(w, "injected server error", http.StatusInternalServerError)
 		return
+	case Hang:
+		s.hang(r)
+		return
 	case RateLimited:
 		w.Header().Set("X-RateLimit-Limit", "60")
 		w.Header().Set("X-RateLimit-Remaining", "0")
@@ -277,7 +290,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case name == LatestName:
 		s.serveLatest(w)
 	case strings.HasPrefix(r.URL.Path, downloadPrefix):
-		s.serveDownload(w, strings.TrimPrefix(r.URL.Path, downloadPrefix), kind)
+		s.serveDownload(w, r, strings.TrimPrefix(r.URL.Path, downloadPrefix), kind)
 	default:
 		notFound(w)
 	}
@@ -313,7 +326,15 @@ func (s *Server) serveLatest(w http.ResponseWriter) {
 	})
 }
 
-func (s *Server) serveDownload(w http.ResponseWriter, rest string, kind Fault) {
+// hang waits until the client goes away or the test ends.
+func (s *Server) hang(r *http.Request) {
+	select {
+	case <-r.Context().Done():
+	case <-s.stop:
+	}
+}
+
+func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request, rest string, kind Fault) {
 	tag, file, ok := strings.Cut(rest, "/")
 	if !ok || strings.Contains(file, "/") {
 		notFound(w)
@@ -339,10 +360,13 @@ func (s *Server) serveDownload(w http.ResponseWriter, rest string, kind Fault) {
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 	w.WriteHeader(http.StatusOK)
-	if kind == Truncated {
+	if kind == Truncated || kind == Stall {
 		w.Write(data[:len(data)/2])
 		if f, ok := w.(http.Flusher); ok {
 			f.Flush()
+		}
+		if kind == Stall {
+			s.hang(r)
 		}
 		panic(http.ErrAbortHandler) // drop the connection mid-body
 	}

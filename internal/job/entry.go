@@ -61,6 +61,18 @@ func (j *Job) EntryDirs() []string {
 	return dirs
 }
 
+// CargoHome is the cargo home of the job's builds: CARGO_HOME, else
+// $HOME/.cargo ("" when neither is known).
+func (j *Job) CargoHome() string {
+	if h := j.Env.Getenv("CARGO_HOME"); h != "" {
+		return h
+	}
+	if h := j.Env.Getenv("HOME"); h != "" {
+		return filepath.Join(h, ".cargo")
+	}
+	return ""
+}
+
 // TargetDir is a target directory and the workspaces that build into it.
 type TargetDir struct {
 	Dir        string
