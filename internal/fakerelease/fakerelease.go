@@ -75,6 +75,12 @@ const (
 	// RateLimited answers 403 with X-RateLimit-Remaining: 0, as the REST
 	// API does when the rate limit is exhausted.
 	RateLimited
+	// Hang accepts the request and never answers (until the client goes
+	// away or the test ends).
+	Hang
+	// Stall sends the headers and half of the body, then nothing more,
+	// keeping the connection open (a half-open connection, a hung proxy).
+	Stall
 )
 
 // Request is one request the server received.
@@ -90,6 +96,8 @@ type Server struct {
 	binary  []byte
 	binSum  [sha256.Size]byte
 	targets []string
+
+	stop chan struct{} // closed when the test ends: hanging handlers return
 
 	mu        sync.Mutex
 	versions  map[string]bool
@@ -137,6 +145,7 @@ func New(t testing.TB, opts Options) *Server {
 		overrides: map[string][]byte{},
 		faults:    map[string]*fault{},
 		counts:    map[string]int{},
+		stop:      make(chan struct{}),
 	}
 	if len(s.targets) == 0 {
 		s.targets = arch.Targets()
@@ -152,6 +161,7 @@ func New(t testing.TB, opts Options) *Server {
 	t.Cleanup(s.verify)
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.srv.Close)
+	t.Cleanup(func() { close(s.stop) }) // before Close, which waits for handlers
 	return s
 }
 
@@ -316,6 +326,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case ServerError:
 		http.Error(w, "injected server error", http.StatusInternalServerError)
 		return
+	case Hang:
+		s.hang(r)
+		return
 	case RateLimited:
 		w.Header().Set("X-RateLimit-Limit", "60")
 		w.Header().Set("X-RateLimit-Remaining", "0")
@@ -364,6 +377,14 @@ func (s *Server) serveLatest(w http.ResponseWriter) {
 	})
 }
 
+// hang waits until the client goes away or the test ends.
+func (s *Server) hang(r *http.Request) {
+	select {
+	case <-r.Context().Done():
+	case <-s.stop:
+	}
+}
+
 func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request, rest string, kind Fault) {
 	tag, file, ok := strings.Cut(rest, "/")
 	if !ok || strings.Contains(file, "/") {
@@ -390,10 +411,13 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request, rest stri
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 	w.WriteHeader(http.StatusOK)
-	if kind == Truncated {
+	if kind == Truncated || kind == Stall {
 		w.Write(data[:len(data)/2])
 		if f, ok := w.(http.Flusher); ok {
 			f.Flush()
+		}
+		if kind == Stall {
+			s.hang(r)
 		}
 		panic(http.ErrAbortHandler) // drop the connection mid-body
 	}

@@ -13,10 +13,12 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/org/rustcache-action/internal/archive"
+	"github.com/org/rustcache-action/internal/backend"
 	"github.com/org/rustcache-action/internal/cachekey"
 	"github.com/org/rustcache-action/internal/cacheservice"
 	"github.com/org/rustcache-action/internal/httpx"
@@ -119,6 +121,17 @@ func (j *Job) SetupDone() bool {
 	return j.State.SccacheVersion != "" && j.State.SccacheTarget != "" && rootdir.Owned(j.Root)
 }
 
+// WithoutSccache reports whether setup went on without sccache (its
+// release could not be downloaded), saying with a notice that the step
+// (restore, save) is skipped for that reason. Setup has already warned.
+func (j *Job) WithoutSccache(step string) bool {
+	if j.State.WithoutSccache == "" {
+		return false
+	}
+	j.Notice("%s skipped: sccache is not set up in this job (the setup step could not download it; see its warning)", step)
+	return true
+}
+
 // Workspace is the base that archive names are relative to.
 func (j *Job) Workspace() string { return j.Env.Workspace() }
 
@@ -159,9 +172,16 @@ func (j *Job) Sccache() (*sccache.Runner, error) {
 	if err := rootdir.Installed(path); err != nil {
 		return nil, err
 	}
-	env := append(j.Env.ChildEnviron(),
-		"SCCACHE_DIR="+j.CacheDir(),
-		fmt.Sprintf("SCCACHE_SERVER_PORT=%d", j.State.ServerPort))
+	env := j.Env.ChildEnviron()
+	if b := j.State.Backend; b != nil && !b.Active {
+		// The builds fell back to the local disk cache: so does a server
+		// started here, whatever the job's env still holds.
+		env = slices.DeleteFunc(env, func(kv string) bool {
+			name, _, _ := strings.Cut(kv, "=")
+			return slices.Contains(backend.AllNames(), name)
+		})
+	}
+	env = append(env, "SCCACHE_DIR="+j.CacheDir(), fmt.Sprintf("SCCACHE_SERVER_PORT=%d", j.State.ServerPort))
 	return &sccache.Runner{Path: path, Env: env, Command: j.Env.Command}, nil
 }
 
