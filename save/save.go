@@ -25,6 +25,7 @@ import (
 	"github.com/org/rustcache-action/internal/diskcache"
 	"github.com/org/rustcache-action/internal/inputs"
 	"github.com/org/rustcache-action/internal/job"
+	"github.com/org/rustcache-action/internal/progress"
 	"github.com/org/rustcache-action/internal/prune"
 	"github.com/org/rustcache-action/internal/report"
 	"github.com/org/rustcache-action/internal/runenv"
@@ -67,8 +68,14 @@ func Run(ctx context.Context, e *runenv.Env) error {
 		defTargets = j.State.CacheTargets
 	}
 	j.State.CacheTargets = r.Bool("cache-targets", defTargets)
+	j.State.CacheCargoHome = r.Bool("cache-cargo-home", j.State.Restore != nil && j.State.CacheCargoHome)
 	if err := r.Err(); err != nil {
 		return err
+	}
+	if j.WithoutSccache("cache save") {
+		var cmds runenv.Commands
+		cmds.SetOutput("saved", "false")
+		return cmds.Commit(e)
 	}
 	if !j.SetupDone() {
 		return j.Fault("nothing to save", fmt.Errorf("%w (did the setup step run with the same cache-root?)", j.NoSetup()))
@@ -156,6 +163,9 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 	if st.CacheTargets {
 		tp = selectTargets(j, o.ki.WorkingDirs, d)
 	}
+	if st.CacheCargoHome {
+		tp.selectCargoHome(j, o.ki.WorkingDirs, d)
+	}
 
 	// 3. Decide whether to upload.
 	switch {
@@ -180,7 +190,7 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		files = append(files, f)
 	}
 	sccacheLimit := st.CacheSize
-	if st.CacheTargets {
+	if st.CacheTargets || st.CacheCargoHome {
 		sccacheLimit = tp.fit(j, st.CacheSize, d)
 	}
 	if n, limit := job.ArchiveEntries(files)+tp.stagedEntries(), job.MaxEntries(st.CacheSize); n > limit {
@@ -217,12 +227,12 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 	uctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	t0 := j.Env.Now()
-	if st.CacheTargets {
-		if err := tp.stage(j); err != nil {
-			return d, j.Fault("stage the target part", err)
-		}
+	if err := tp.stage(j); err != nil {
+		return d, j.Fault("stage the target part", err)
 	}
-	n, err := upload(uctx, client, key, version, sources(j), j.Workspace())
+	m := progress.Start(j.Env.Log(), j.Env.Clock(), "Sent", "Upload progress of "+key, -1)
+	n, err := upload(uctx, client, key, version, sources(j), j.Workspace(), m)
+	m.Stop()
 	switch {
 	case errors.Is(err, cacheservice.ErrAlreadyExists), errors.Is(err, cacheservice.ErrRefused) && savedByOther(uctx, j, client, key, version):
 		d.SaveSkip = "another job saved " + key + " first"
@@ -283,7 +293,7 @@ func sources(j *job.Job) []archive.Source {
 }
 
 // upload streams the archive into the service through a pipe.
-func upload(ctx context.Context, c cacheservice.Client, key, version string, srcs []archive.Source, workspace string) (int64, error) {
+func upload(ctx context.Context, c cacheservice.Client, key, version string, srcs []archive.Source, workspace string, m *progress.Meter) (int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pr, pw := io.Pipe()
@@ -293,7 +303,7 @@ func upload(ctx context.Context, c cacheservice.Client, key, version string, src
 		pw.CloseWithError(err)
 		werr <- err
 	}()
-	n, err := c.Save(ctx, key, version, pr)
+	n, err := c.Save(ctx, key, version, m.Reader(pr))
 	pr.CloseWithError(errors.New("upload finished"))
 	cancel()
 	if aerr := <-werr; aerr != nil && err == nil {

@@ -21,7 +21,6 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"os"
 	"path/filepath"
@@ -34,6 +33,7 @@ import (
 	"github.com/org/rustcache-action/internal/crossconf"
 	"github.com/org/rustcache-action/internal/ghcmd"
 	"github.com/org/rustcache-action/internal/inputs"
+	"github.com/org/rustcache-action/internal/job"
 	"github.com/org/rustcache-action/internal/release"
 	"github.com/org/rustcache-action/internal/rootdir"
 	"github.com/org/rustcache-action/internal/runenv"
@@ -68,9 +68,18 @@ type Options struct {
 	Incremental   bool
 	Pipelining    bool
 	Token         string
-	Backend       backend.Options
-	overridden    map[string]bool // env values given explicitly as inputs
+	// Timeout bounds the whole step (setup-timeout-minutes, or the
+	// job.TimeoutVar override).
+	Timeout time.Duration
+	// FailOnError fails the step when sccache cannot be downloaded,
+	// instead of going on without it.
+	FailOnError bool
+	Backend     backend.Options
+	overridden  map[string]bool // env values given explicitly as inputs
 }
+
+// DefaultTimeout bounds the whole setup step (input setup-timeout-minutes).
+const DefaultTimeout = 5 * time.Minute
 
 // ParseOptions reads and validates every setup input.
 func ParseOptions(e *runenv.Env) (*Options, error) {
@@ -106,6 +115,8 @@ func ParseOptions(e *runenv.Env) (*Options, error) {
 		e.Log().Mask(secret)
 	}
 	o.Backend = backend.ReadOptions(r)
+	o.Timeout = time.Duration(r.Int("setup-timeout-minutes", int(DefaultTimeout/time.Minute), 1, 360)) * time.Minute
+	o.FailOnError = r.Bool("fail-on-cache-error", false)
 	errs := []error{r.Err()}
 	for _, v := range inherited {
 		if val := e.Getenv(v.name); !o.overridden[v.input] && ghcmd.HasControl(val) {
@@ -114,6 +125,9 @@ func ParseOptions(e *runenv.Env) (*Options, error) {
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, &ConfigError{err}
+	}
+	if d, err := time.ParseDuration(strings.TrimSpace(e.Getenv(job.TimeoutVar))); err == nil && d > 0 {
+		o.Timeout = d
 	}
 	return o, nil
 }
@@ -125,20 +139,38 @@ type Result struct {
 	Env                              map[string]string
 	CrossFiles                       []string
 	Downloaded                       bool
+	// WithoutSccache says why setup went on without sccache (the release
+	// server unreachable or too slow); empty when sccache was set up.
+	WithoutSccache string
 }
 
 // Run performs the setup step: every check first (inputs, platform, the
 // version, the root, the cross configurations and whether each file can be
 // written), with nothing written; then the install and the writes. A
 // misconfiguration therefore leaves the root, the workspace and the
-// workflow command files as they were.
+// workflow command files as they were. The whole step is bounded by
+// Options.Timeout; a release server that cannot be reached in it does not
+// fail the step (see withoutSccache).
 func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 	start := e.Now()
-	p, err := makePlan(ctx, e)
+	o, err := ParseOptions(e)
 	if err != nil {
 		return nil, err
 	}
-	return p.apply(ctx, e, start)
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	p, err := makePlan(ctx, e, o)
+	if err == nil {
+		var res *Result
+		if res, err = p.apply(ctx, e, start); err == nil {
+			return res, nil
+		}
+	}
+	var ue *unreachableError
+	if errors.As(err, &ue) {
+		return withoutSccache(e, o, ue)
+	}
+	return nil, err
 }
 
 // plan is everything setup decided before writing anything.
@@ -151,17 +183,15 @@ type plan struct {
 	sccachePath, wrapper    string
 	exports                 map[string]string
 	basedirs                basedirsPlan
+	portNotice              string // why the ports are not the root's own
 	cross                   []crossPlan
 	installer               *release.Installer
 	prepareBeforeInstall    bool // the tool cache or the download directory lies in the root
 }
 
 // makePlan validates everything and decides what to write, writing nothing.
-func makePlan(ctx context.Context, e *runenv.Env) (*plan, error) {
-	o, err := ParseOptions(e)
-	if err != nil {
-		return nil, err
-	}
+func makePlan(ctx context.Context, e *runenv.Env, o *Options) (*plan, error) {
+	var err error
 	p := &plan{o: o, plat: arch.Detect(e.Getenv, e.GOOS, e.GOARCH), target: o.Target}
 	if p.target == "" {
 		if p.target, err = arch.Target(p.plat); err != nil {
@@ -172,7 +202,15 @@ func makePlan(ctx context.Context, e *runenv.Env) (*plan, error) {
 	if err := rootdir.Check(o.Root); err != nil {
 		return nil, &ConfigError{fmt.Errorf("input cache-root: %w", err)}
 	}
-	p.ports = portsFor(o.Root, e.Getenv("SCCACHE_SERVER_PORT"))
+	prev := 0
+	if st, err := state.Load(o.Root); err == nil {
+		prev = st.ServerPort
+	}
+	var moved bool
+	p.ports, moved = choosePorts(o.Root, prev, e.Getenv("SCCACHE_SERVER_PORT"), probeTCP)
+	if moved {
+		p.portNotice = fmt.Sprintf("sccache server port %d instead of this root's usual one: another program or another job's sccache server holds that", p.ports.host)
+	}
 	p.sccachePath = rootdir.Sccache(o.Root, p.target)
 
 	if p.cross, err = planCross(o, e.Getenv, e.Workspace(), crossEntriesFor(p.ports.container, o.Backend.Kind)); err != nil {
@@ -198,7 +236,7 @@ func makePlan(ctx context.Context, e *runenv.Env) (*plan, error) {
 	}
 	p.prepareBeforeInstall = e.Getenv("RUNNER_TOOL_CACHE") == "" || e.Getenv("RUNNER_TEMP") == ""
 	if p.version, err = p.installer.ResolveVersion(ctx, o.Version); err != nil {
-		return nil, &ConfigError{err}
+		return nil, fetchFailed(err)
 	}
 	if p.basedirs, err = planBasedirs(o, e.Getenv, p.version, p.plat.OS == "Windows"); err != nil {
 		return nil, &ConfigError{err}
@@ -232,10 +270,13 @@ func (p *plan) apply(ctx context.Context, e *runenv.Env, start time.Time) (*Resu
 	// checksum leaves the root untouched.
 	res, err := p.installer.Install(ctx, p.version, p.target)
 	if err != nil {
-		return nil, &ConfigError{err}
+		return nil, fetchFailed(err)
 	}
 	if err := rootdir.Prepare(o.Root); err != nil {
 		return nil, rootErr(err)
+	}
+	if p.portNotice != "" {
+		e.Log().Noticef("%s", p.portNotice)
 	}
 	if p.basedirs.notice != "" {
 		e.Log().Noticef("%s", p.basedirs.notice)
@@ -249,10 +290,12 @@ func (p *plan) apply(ctx context.Context, e *runenv.Env, start time.Time) (*Resu
 			p.exports["SSL_CERT_FILE"] = f
 		}
 	}
-	// A server left running on this port (an earlier job on a self-hosted
-	// runner, or an earlier setup) has another configuration: stop it, so the
-	// first compile starts one with this job's settings. It is stopped before
-	// the wrapper is replaced: Windows cannot replace a running executable.
+	// A server still running on this port is this root's own (choosePorts
+	// passes over ports other servers hold), left by an earlier job on a
+	// self-hosted runner or an earlier setup, with an older configuration:
+	// stop it, so the first compile starts one with this job's settings. It
+	// is stopped before the wrapper is replaced: Windows cannot replace a
+	// running executable.
 	run := &sccache.Runner{Path: res.Path, Env: childEnv(e, p.exports), Command: e.Command, Timeout: 20 * time.Second}
 	if err := run.StopServer(ctx); err != nil {
 		e.Log().Noticef("could not stop an earlier sccache server on port %d: %v", p.ports.host, err)
@@ -385,18 +428,6 @@ func tempDir(e *runenv.Env, root string) string {
 // container sharing the host network never reaches the host's server, which
 // cannot see the container's /target paths.
 type ports struct{ host, container int }
-
-// portsFor derives stable ports from the root (so running setup twice gives
-// the same configuration) unless the user chose SCCACHE_SERVER_PORT.
-func portsFor(root, userPort string) ports {
-	h := fnv.New32a()
-	io.WriteString(h, root)
-	p := 20000 + int(h.Sum32()%20000)*2
-	if n, err := strconv.Atoi(userPort); err == nil && n > 0 && n < 65535 {
-		p = n
-	}
-	return ports{host: p, container: p + 1}
-}
 
 // exportsFor computes the environment this job's builds get. An input given
 // explicitly wins; otherwise a value the user already set in the workflow's

@@ -129,6 +129,8 @@ func TestSetupFailuresChangeNothing(t *testing.T) {
 		{name: "bad cross", inputs: map[string]string{"cross": "maybe"}, want: "input cross"},
 		{name: "bad target", inputs: map[string]string{"sccache-target": "x86_64-unknown-linux-gnu"}, want: "input sccache-target"},
 		{name: "bad url", inputs: map[string]string{"sccache-url": "ftp://x"}, want: "input sccache-url"},
+		{name: "bad setup timeout", inputs: map[string]string{"setup-timeout-minutes": "0"}, want: "input setup-timeout-minutes"},
+		{name: "bad fail-on-cache-error", inputs: map[string]string{"fail-on-cache-error": "yes"}, want: "input fail-on-cache-error"},
 		{name: "relative root", inputs: map[string]string{"cache-root": "rel/dir"}, want: "input cache-root"},
 		{name: "missing workspace", inputs: map[string]string{"working-directory": "nope"}, want: "input working-directory"},
 		{name: "unknown platform", env: map[string]string{"RUNNER_OS": "FreeBSD"}, want: "RUNNER_OS=\"FreeBSD\""},

@@ -81,6 +81,8 @@ func TestConfigure(t *testing.T) {
 			want: map[string]string{}},
 		{name: "redis 0.4 password variable", o: Options{Kind: Redis, Endpoint: "redis://cache"}, version: "0.4.0",
 			env: map[string]string{"SCCACHE_REDIS_PASSWORD": "pw"}, unusable: "SCCACHE_REDIS_PASSWORD needs 0.8"},
+		{name: "redis cluster from env", o: Options{Kind: Redis}, version: "0.10.0",
+			env: map[string]string{"SCCACHE_REDIS_CLUSTER_ENDPOINTS": "redis://a:1,redis://b:2"}, want: map[string]string{}},
 		{name: "redis without address", o: Options{Kind: Redis}, version: "0.18.0", unusable: "no redis address"},
 		{name: "redis read-only 0.16", o: Options{Kind: Redis, Endpoint: "redis://cache"}, version: "0.16.0", readOnly: true,
 			want: map[string]string{"SCCACHE_REDIS_ENDPOINT": "redis://cache", "SCCACHE_REDIS_RW_MODE": "READ_ONLY"}},

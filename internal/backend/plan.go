@@ -62,6 +62,9 @@ func Configure(o Options, version string, readOnly bool, getenv func(string) str
 			set(oldVar, endpoint)
 		case getenv(newVar) != "" && rel.atLeast(0, 8):
 			endpoint = getenv(newVar)
+		case o.Kind == Redis && getenv("SCCACHE_REDIS_CLUSTER_ENDPOINTS") != "" && rel.atLeast(0, 8):
+			// The probe checks the first node.
+			endpoint = getenv("SCCACHE_REDIS_CLUSTER_ENDPOINTS")
 		case getenv(oldVar) != "":
 			endpoint = getenv(oldVar)
 		default:

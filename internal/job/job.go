@@ -121,6 +121,17 @@ func (j *Job) SetupDone() bool {
 	return j.State.SccacheVersion != "" && j.State.SccacheTarget != "" && rootdir.Owned(j.Root)
 }
 
+// WithoutSccache reports whether setup went on without sccache (its
+// release could not be downloaded), saying with a notice that the step
+// (restore, save) is skipped for that reason. Setup has already warned.
+func (j *Job) WithoutSccache(step string) bool {
+	if j.State.WithoutSccache == "" {
+		return false
+	}
+	j.Notice("%s skipped: sccache is not set up in this job (the setup step could not download it; see its warning)", step)
+	return true
+}
+
 // Workspace is the base that archive names are relative to.
 func (j *Job) Workspace() string { return j.Env.Workspace() }
 

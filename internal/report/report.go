@@ -55,6 +55,9 @@ type Data struct {
 	TargetDropped       int // dependency units no longer used, left out
 	TargetSkipped       int // symbolic links and unreadable fingerprints left out
 	TargetNote          string
+	CargoHomeOn         bool
+	CargoHomeFiles      int
+	CargoHomeBytes      int64
 
 	SavedKey   string
 	SavedBytes int64
@@ -128,6 +131,9 @@ func (d *Data) Markdown() string {
 	if d.TargetsOn {
 		row("Dependencies fresh from the target part", d.fresh())
 		row("Target part", d.targetPart())
+	}
+	if d.CargoHomeOn {
+		row("Cargo home part", fmt.Sprintf("%s, %d files (index cache, .crate files, git databases)", Bytes(d.CargoHomeBytes), d.CargoHomeFiles))
 	}
 	row("Saved", d.saved())
 	if d.Pruned > 0 || d.PruneNote != "" {

@@ -35,6 +35,9 @@ type State struct {
 	SetupSeconds    float64  `json:"setup_seconds,omitempty"`
 	Downloaded      bool     `json:"downloaded,omitempty"`
 	Backend         *Backend `json:"backend,omitempty"`
+	// WithoutSccache says why setup went on without sccache (the release
+	// could not be downloaded); restore and save then skip.
+	WithoutSccache string `json:"without_sccache,omitempty"`
 
 	// CacheTargets and CacheCargoHome record whether the entry carries the
 	// target part and cargo home (the cache-targets and cache-cargo-home
@@ -99,6 +102,8 @@ type Restore struct {
 	SnapshotFile string    `json:"snapshot_file,omitempty"`
 	// Targets are the target directories the target part went back into.
 	Targets []TargetRestore `json:"targets,omitempty"`
+	// CargoHomeFiles counts the files put back into cargo home.
+	CargoHomeFiles int `json:"cargo_home_files,omitempty"`
 }
 
 // Path is the state file's path under root.
