@@ -25,6 +25,7 @@ import (
 	"github.com/org/rustcache-action/internal/diskcache"
 	"github.com/org/rustcache-action/internal/inputs"
 	"github.com/org/rustcache-action/internal/job"
+	"github.com/org/rustcache-action/internal/progress"
 	"github.com/org/rustcache-action/internal/report"
 	"github.com/org/rustcache-action/internal/rootdir"
 	"github.com/org/rustcache-action/internal/runenv"
@@ -124,7 +125,9 @@ func fetch(ctx context.Context, j *job.Job, rs *state.Restore, key string, resto
 		return nil
 	}
 	t0 := j.Env.Now()
-	st, n, err := stream(ctx, client, entry, j.EntryDirs(), j.Workspace(), j.State.CacheSize)
+	m := progress.Start(j.Env.Log(), j.Env.Clock(), "Received", "Download progress of "+entry.Key, -1)
+	st, n, err := stream(ctx, client, entry, j.EntryDirs(), j.Workspace(), j.State.CacheSize, m)
+	m.Stop()
 	if err != nil {
 		rs.Warning = j.Redact(err.Error())
 		what := "cache restore failed"
@@ -193,7 +196,7 @@ func putBackTargets(j *job.Job, rs *state.Restore, workDirs []string) {
 var errExtracted = errors.New("extraction finished")
 
 // stream downloads the entry into the extractor through a pipe.
-func stream(ctx context.Context, c cacheservice.Client, entry *cacheservice.Entry, dirs []string, workspace string, cacheSize int64) (archive.Stats, int64, error) {
+func stream(ctx context.Context, c cacheservice.Client, entry *cacheservice.Entry, dirs []string, workspace string, cacheSize int64, m *progress.Meter) (archive.Stats, int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pr, pw := io.Pipe()
@@ -203,7 +206,7 @@ func stream(ctx context.Context, c cacheservice.Client, entry *cacheservice.Entr
 	}
 	done := make(chan dl, 1)
 	go func() {
-		n, err := c.Download(ctx, entry, pw)
+		n, err := c.Download(ctx, entry, m.Writer(pw))
 		pw.CloseWithError(err)
 		done <- dl{n, err}
 	}()

@@ -25,6 +25,7 @@ import (
 	"github.com/org/rustcache-action/internal/diskcache"
 	"github.com/org/rustcache-action/internal/inputs"
 	"github.com/org/rustcache-action/internal/job"
+	"github.com/org/rustcache-action/internal/progress"
 	"github.com/org/rustcache-action/internal/prune"
 	"github.com/org/rustcache-action/internal/report"
 	"github.com/org/rustcache-action/internal/runenv"
@@ -229,7 +230,9 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 	if err := tp.stage(j); err != nil {
 		return d, j.Fault("stage the target part", err)
 	}
-	n, err := upload(uctx, client, key, version, sources(j), j.Workspace())
+	m := progress.Start(j.Env.Log(), j.Env.Clock(), "Sent", "Upload progress of "+key, -1)
+	n, err := upload(uctx, client, key, version, sources(j), j.Workspace(), m)
+	m.Stop()
 	switch {
 	case errors.Is(err, cacheservice.ErrAlreadyExists), errors.Is(err, cacheservice.ErrRefused) && savedByOther(uctx, j, client, key, version):
 		d.SaveSkip = "another job saved " + key + " first"
@@ -290,7 +293,7 @@ func sources(j *job.Job) []archive.Source {
 }
 
 // upload streams the archive into the service through a pipe.
-func upload(ctx context.Context, c cacheservice.Client, key, version string, srcs []archive.Source, workspace string) (int64, error) {
+func upload(ctx context.Context, c cacheservice.Client, key, version string, srcs []archive.Source, workspace string, m *progress.Meter) (int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pr, pw := io.Pipe()
@@ -300,7 +303,7 @@ func upload(ctx context.Context, c cacheservice.Client, key, version string, src
 		pw.CloseWithError(err)
 		werr <- err
 	}()
-	n, err := c.Save(ctx, key, version, pr)
+	n, err := c.Save(ctx, key, version, m.Reader(pr))
 	pr.CloseWithError(errors.New("upload finished"))
 	cancel()
 	if aerr := <-werr; aerr != nil && err == nil {
