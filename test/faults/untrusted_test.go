@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -109,7 +108,7 @@ func TestHostileMatchedKey(t *testing.T) {
 				if s.Code != 0 {
 					t.Fatalf("restore exit %d\n%s", s.Code, s.Stdout)
 				}
-				if got := keys(s.Outputs); strings.Join(got, " ") != "cache-hit cache-matched-key cache-primary-key" {
+				if got := names(s.Outputs); strings.Join(got, " ") != "cache-hit cache-matched-key cache-primary-key" {
 					t.Errorf("GITHUB_OUTPUT names %q", got)
 				}
 				for _, l := range strings.Split(s.Stdout, "\n") {
@@ -139,19 +138,10 @@ func TestHostileMatchedKey(t *testing.T) {
 						t.Errorf("a broken summary row: %q", l)
 					}
 				}
-				if got := keys(s.Outputs); len(got) == 0 || strings.Contains(strings.Join(got, ""), "INJECTED") {
+				if got := names(s.Outputs); len(got) == 0 || strings.Contains(strings.Join(got, ""), "INJECTED") {
 					t.Errorf("save outputs %q", got)
 				}
 			})
 		}
 	}
-}
-
-func keys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
