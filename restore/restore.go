@@ -25,6 +25,7 @@ import (
 	"github.com/org/rustcache-action/internal/diskcache"
 	"github.com/org/rustcache-action/internal/inputs"
 	"github.com/org/rustcache-action/internal/job"
+	"github.com/org/rustcache-action/internal/progress"
 	"github.com/org/rustcache-action/internal/report"
 	"github.com/org/rustcache-action/internal/rootdir"
 	"github.com/org/rustcache-action/internal/runenv"
@@ -46,13 +47,19 @@ func Run(ctx context.Context, e *runenv.Env) error {
 	ki := job.ReadKeyInputs(e, r)
 	enabled := r.Bool("restore", true)
 	j.State.CacheTargets = r.Bool("cache-targets", job.DefaultCacheTargets)
+	j.State.CacheCargoHome = r.Bool("cache-cargo-home", false)
 	minutes := r.Int("timeout-minutes", int(DefaultTimeout/time.Minute), 1, 360)
 	if err := r.Err(); err != nil {
 		return err
 	}
 	timeout := j.Timeout(minutes)
+	if j.WithoutSccache("cache restore") {
+		var cmds runenv.Commands
+		cmds.SetOutput("cache-hit", "false")
+		return cmds.Commit(e)
+	}
 	if !j.SetupDone() {
-		return fmt.Errorf("no sccache setup found under %q: run the setup step first (uses: org/rustcache-action@v1), or give restore the same cache-root", j.Root)
+		return fmt.Errorf("%w: run the setup step first (uses: org/rustcache-action@v1), or give restore the same cache-root", j.NoSetup())
 	}
 	// A link or file planted in place of the cache directory (a build inside
 	// a container can write under the root) is replaced, never followed.
@@ -77,10 +84,14 @@ func Run(ctx context.Context, e *runenv.Env) error {
 	// A staging directory left by an earlier job on this root is never
 	// moved into a target directory.
 	_ = os.RemoveAll(filepath.Join(j.Root, job.TargetsDir))
+	_ = os.RemoveAll(filepath.Join(j.Root, job.CargoHomeDir))
 
 	switch {
 	case !enabled:
 		rs.Skipped = "restore: false"
+	case !j.State.Archive():
+		rs.Skipped = "the remote cache " + j.State.Backend.Kind + " holds the cache"
+		fmt.Fprintf(j.Env.Stdout, "cache restore skipped: %s\n", rs.Skipped)
 	case !j.Mode.CanRead():
 		rs.Skipped = "ACTIONS_CACHE_MODE=" + string(j.Mode)
 		j.Notice("cache restore skipped: ACTIONS_CACHE_MODE=%s does not allow reading", j.Mode)
@@ -114,7 +125,9 @@ func fetch(ctx context.Context, j *job.Job, rs *state.Restore, key string, resto
 		return nil
 	}
 	t0 := j.Env.Now()
-	st, n, err := stream(ctx, client, entry, j.EntryDirs(), j.Workspace(), j.State.CacheSize)
+	m := progress.Start(j.Env.Log(), j.Env.Clock(), "Received", "Download progress of "+entry.Key, -1)
+	st, n, err := stream(ctx, client, entry, j.EntryDirs(), j.Workspace(), j.State.CacheSize, m)
+	m.Stop()
 	if err != nil {
 		rs.Warning = j.Redact(err.Error())
 		what := "cache restore failed"
@@ -129,7 +142,32 @@ func fetch(ctx context.Context, j *job.Job, rs *state.Restore, key string, resto
 	if j.State.CacheTargets {
 		putBackTargets(j, rs, workDirs)
 	}
+	if j.State.CacheCargoHome {
+		putBackCargoHome(j, rs)
+	}
 	return nil
+}
+
+// putBackCargoHome moves the restored part of cargo home into place; what
+// cannot be put back cargo downloads again.
+func putBackCargoHome(j *job.Job, rs *state.Restore) {
+	home := j.CargoHome()
+	if home == "" {
+		j.Notice("cargo home not restored: neither CARGO_HOME nor HOME is set")
+		return
+	}
+	res, err := targets.Restore(filepath.Join(j.Root, job.CargoHomeDir), j.Workspace(), []string{home}, false)
+	if err != nil {
+		j.Notice("cargo home not restored (cargo downloads again): %v", err)
+		return
+	}
+	for _, r := range res {
+		rs.CargoHomeFiles += r.Files
+		if r.Problem != "" {
+			j.Notice("cargo home restored only in part (cargo downloads the rest again): %s", r.Problem)
+		}
+		fmt.Fprintf(j.Env.Stdout, "cargo home: %d files (%s) into %s\n", r.Files, report.Bytes(r.Bytes), r.Dir)
+	}
 }
 
 // putBackTargets moves the restored target part into the target
@@ -139,7 +177,7 @@ func putBackTargets(j *job.Job, rs *state.Restore, workDirs []string) {
 	for _, td := range j.TargetDirs(workDirs) {
 		dirs = append(dirs, td.Dir)
 	}
-	res, err := targets.Restore(filepath.Join(j.Root, job.TargetsDir), j.Workspace(), dirs)
+	res, err := targets.Restore(filepath.Join(j.Root, job.TargetsDir), j.Workspace(), dirs, true)
 	if err != nil {
 		j.Notice("target part not restored (cargo builds the dependencies again): %v", err)
 		return
@@ -158,7 +196,7 @@ func putBackTargets(j *job.Job, rs *state.Restore, workDirs []string) {
 var errExtracted = errors.New("extraction finished")
 
 // stream downloads the entry into the extractor through a pipe.
-func stream(ctx context.Context, c cacheservice.Client, entry *cacheservice.Entry, dirs []string, workspace string, cacheSize int64) (archive.Stats, int64, error) {
+func stream(ctx context.Context, c cacheservice.Client, entry *cacheservice.Entry, dirs []string, workspace string, cacheSize int64, m *progress.Meter) (archive.Stats, int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pr, pw := io.Pipe()
@@ -168,7 +206,7 @@ func stream(ctx context.Context, c cacheservice.Client, entry *cacheservice.Entr
 	}
 	done := make(chan dl, 1)
 	go func() {
-		n, err := c.Download(ctx, entry, pw)
+		n, err := c.Download(ctx, entry, m.Writer(pw))
 		pw.CloseWithError(err)
 		done <- dl{n, err}
 	}()

@@ -129,6 +129,8 @@ func TestSetupFailuresChangeNothing(t *testing.T) {
 		{name: "bad cross", inputs: map[string]string{"cross": "maybe"}, want: "input cross"},
 		{name: "bad target", inputs: map[string]string{"sccache-target": "x86_64-unknown-linux-gnu"}, want: "input sccache-target"},
 		{name: "bad url", inputs: map[string]string{"sccache-url": "ftp://x"}, want: "input sccache-url"},
+		{name: "bad setup timeout", inputs: map[string]string{"setup-timeout-minutes": "0"}, want: "input setup-timeout-minutes"},
+		{name: "bad fail-on-cache-error", inputs: map[string]string{"fail-on-cache-error": "yes"}, want: "input fail-on-cache-error"},
 		{name: "relative root", inputs: map[string]string{"cache-root": "rel/dir"}, want: "input cache-root"},
 		{name: "missing workspace", inputs: map[string]string{"working-directory": "nope"}, want: "input working-directory"},
 		{name: "unknown platform", env: map[string]string{"RUNNER_OS": "FreeBSD"}, want: "RUNNER_OS=\"FreeBSD\""},
@@ -164,40 +166,67 @@ func TestSetupFailuresChangeNothing(t *testing.T) {
 		}, want: "belongs to uid 65534"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			r := actiontest.New(t).With(tc.env)
-			in := map[string]string{"sccache-version": r.Version}
-			for k, v := range tc.inputs {
-				in[k] = v
-			}
-			if tc.fault != 0 {
-				name := arch.AssetName(r.Version, "x86_64-unknown-linux-musl")
-				if tc.fault == fakerelease.WrongChecksum {
-					name += ".sha256"
+		for _, existing := range []bool{false, true} {
+			name := tc.name
+			if existing {
+				// A root (and tool cache) from an earlier setup on this runner
+				// must stay as it was too; a release fault would not be
+				// reached from the tool cache.
+				if tc.fault != 0 || tc.env != nil {
+					continue
 				}
-				r.Release.Fail(name, tc.fault, -1)
+				name += "/after a good setup"
 			}
-			if tc.prepare != nil {
-				for k, v := range tc.prepare(t, r) {
-					in[k] = v
+			t.Run(name, func(t *testing.T) {
+				r := actiontest.New(t).With(tc.env)
+				if existing {
+					if s := r.Run("setup", map[string]string{"sccache-version": r.Version}, nil); s.Code != 0 {
+						t.Fatalf("first setup: %s", s.Stdout)
+					}
 				}
-			}
-			before := actiontest.Tree(t, r.Dir)
-			s := r.Run("setup", in, nil)
-			if s.Code == 0 {
-				t.Fatalf("setup succeeded:\n%s", s.Stdout)
-			}
-			errs := s.Annotations("error")
-			if len(errs) == 0 || !strings.Contains(strings.ToLower(strings.Join(errs, "\n")), strings.ToLower(tc.want)) {
-				t.Errorf("errors %q do not mention %q\n%s", errs, tc.want, s.Stdout)
-			}
-			if len(s.Env) != 0 || len(s.Path) != 0 || len(s.Outputs) != 0 {
-				t.Errorf("failed setup wrote env %v path %v outputs %v", s.Env, s.Path, s.Outputs)
-			}
-			if d := cmp.Diff(before, actiontest.Tree(t, r.Dir)); d != "" {
-				t.Errorf("failed setup changed files (-before +after):\n%s", d)
-			}
-		})
+				failingSetup(t, r, tc.inputs, tc.fault, tc.prepare, tc.want)
+			})
+		}
+	}
+}
+
+// failingSetup runs a setup that must fail naming want, and checks it wrote
+// nothing: no workflow command file line, the runner's directories
+// byte-identical.
+func failingSetup(t *testing.T, r *actiontest.Runner, inputs map[string]string, fault fakerelease.Fault,
+	prepare func(t *testing.T, r *actiontest.Runner) map[string]string, want string) {
+	t.Helper()
+	in := map[string]string{"sccache-version": r.Version}
+	for k, v := range inputs {
+		in[k] = v
+	}
+	if fault != 0 {
+		name := arch.AssetName(r.Version, "x86_64-unknown-linux-musl")
+		if fault == fakerelease.WrongChecksum {
+			name += ".sha256"
+		}
+		r.Release.Fail(name, fault, -1)
+	}
+	if prepare != nil {
+		for k, v := range prepare(t, r) {
+			in[k] = v
+		}
+	}
+	before := actiontest.Tree(t, r.Dir)
+	s := r.Run("setup", in, nil)
+	if s.Code == 0 {
+		t.Fatalf("setup succeeded:\n%s", s.Stdout)
+	}
+	errs := s.Annotations("error")
+	t.Logf("%s", strings.Join(errs, "\n"))
+	if len(errs) == 0 || !strings.Contains(strings.ToLower(strings.Join(errs, "\n")), strings.ToLower(want)) {
+		t.Errorf("errors %q do not mention %q\n%s", errs, want, s.Stdout)
+	}
+	if len(s.Env) != 0 || len(s.Path) != 0 || len(s.Outputs) != 0 {
+		t.Errorf("failed setup wrote env %v path %v outputs %v", s.Env, s.Path, s.Outputs)
+	}
+	if d := cmp.Diff(before, actiontest.Tree(t, r.Dir)); d != "" {
+		t.Errorf("failed setup changed files (-before +after):\n%s", d)
 	}
 }
 

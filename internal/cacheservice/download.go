@@ -62,6 +62,7 @@ func (d *downloader) run(ctx context.Context, w io.Writer) (int64, int64, error)
 	switch resp.StatusCode {
 	case http.StatusOK:
 		// The server ignores Range: stream the whole body.
+		announceSize(w, resp.ContentLength)
 		n, total, err := d.stream(ctx, resp, w)
 		return n, total, err
 	case http.StatusRequestedRangeNotSatisfiable:
@@ -94,6 +95,7 @@ func (d *downloader) run(ctx context.Context, w io.Writer) (int64, int64, error)
 		// open-ended range.
 		total = -1
 	}
+	announceSize(w, total)
 	buf := make([]byte, end+1)
 	if _, err := io.ReadFull(resp.Body, buf); err != nil {
 		drain(resp)
@@ -124,6 +126,17 @@ func (d *downloader) run(ctx context.Context, w io.Writer) (int64, int64, error)
 	}
 	n, err := d.parallel(ctx, written, total, w)
 	return written + n, total, err
+}
+
+// sizer is a writer that wants to know how much will be written to it (a
+// progress report, see progress.Meter.Writer).
+type sizer interface{ SetTotal(int64) }
+
+// announceSize tells w the entry's size, when w wants it and it is known.
+func announceSize(w io.Writer, size int64) {
+	if s, ok := w.(sizer); ok && size >= 0 {
+		s.SetTotal(size)
+	}
 }
 
 // parallel fetches [from, total) in segments, at most d.concurrency at a

@@ -13,10 +13,12 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/org/rustcache-action/internal/archive"
+	"github.com/org/rustcache-action/internal/backend"
 	"github.com/org/rustcache-action/internal/cachekey"
 	"github.com/org/rustcache-action/internal/cacheservice"
 	"github.com/org/rustcache-action/internal/httpx"
@@ -45,7 +47,8 @@ type Job struct {
 	Mode        cacheservice.Mode
 	Warnings    []string
 
-	timeout time.Duration // what Timeout returned, for the advice on faults
+	timeout  time.Duration // what Timeout returned, for the advice on faults
+	stateErr error         // why the state file could not be read
 }
 
 // Open reads the common inputs (cache-root, fail-on-cache-error) and the state
@@ -62,12 +65,22 @@ func Open(e *runenv.Env, r *inputs.Reader) (*Job, error) {
 		root = e.DefaultRoot()
 	}
 	j.Root, j.FailOnError, j.Mode = root, r.Bool("fail-on-cache-error", false), cacheservice.ModeFromEnv(e.Getenv)
+	// A state file that cannot be read (a link planted in its place, a cut
+	// file) means no usable setup: restore says so, save warns.
 	st, err := state.Load(root)
 	if err != nil {
-		return nil, fmt.Errorf("input cache-root: %w", err)
+		st, j.stateErr = &state.State{}, err
 	}
 	j.State = st
 	return j, nil
+}
+
+// NoSetup says why SetupDone is false, wrapping ErrNoSetup.
+func (j *Job) NoSetup() error {
+	if j.stateErr != nil {
+		return fmt.Errorf("%w under %q: %w", ErrNoSetup, j.Root, j.stateErr)
+	}
+	return fmt.Errorf("%w under %q", ErrNoSetup, j.Root)
 }
 
 // Mask registers a credential with the step's log (ghcmd.Log.Mask): the
@@ -101,8 +114,23 @@ func (j *Job) Timeout(minutes int) time.Duration {
 // ErrNoSetup means the root holds no state from a setup step.
 var ErrNoSetup = errors.New("no sccache setup found")
 
-// SetupDone reports whether setup ran for this root.
-func (j *Job) SetupDone() bool { return j.State.SccachePath != "" && j.State.CacheDir != "" }
+// SetupDone reports whether setup ran for this root: its state is there,
+// and so is the marker setup writes into the roots it owns — restore and
+// save never replace or trim a directory setup did not prepare.
+func (j *Job) SetupDone() bool {
+	return j.State.SccacheVersion != "" && j.State.SccacheTarget != "" && rootdir.Owned(j.Root)
+}
+
+// WithoutSccache reports whether setup went on without sccache (its
+// release could not be downloaded), saying with a notice that the step
+// (restore, save) is skipped for that reason. Setup has already warned.
+func (j *Job) WithoutSccache(step string) bool {
+	if j.State.WithoutSccache == "" {
+		return false
+	}
+	j.Notice("%s skipped: sccache is not set up in this job (the setup step could not download it; see its warning)", step)
+	return true
+}
 
 // Workspace is the base that archive names are relative to.
 func (j *Job) Workspace() string { return j.Env.Workspace() }
@@ -144,9 +172,16 @@ func (j *Job) Sccache() (*sccache.Runner, error) {
 	if err := rootdir.Installed(path); err != nil {
 		return nil, err
 	}
-	env := append(j.Env.ChildEnviron(),
-		"SCCACHE_DIR="+j.CacheDir(),
-		fmt.Sprintf("SCCACHE_SERVER_PORT=%d", j.State.ServerPort))
+	env := j.Env.ChildEnviron()
+	if b := j.State.Backend; b != nil && !b.Active {
+		// The builds fell back to the local disk cache: so does a server
+		// started here, whatever the job's env still holds.
+		env = slices.DeleteFunc(env, func(kv string) bool {
+			name, _, _ := strings.Cut(kv, "=")
+			return slices.Contains(backend.AllNames(), name)
+		})
+	}
+	env = append(env, "SCCACHE_DIR="+j.CacheDir(), fmt.Sprintf("SCCACHE_SERVER_PORT=%d", j.State.ServerPort))
 	return &sccache.Runner{Path: path, Env: env, Command: j.Env.Command}, nil
 }
 

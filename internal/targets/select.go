@@ -62,6 +62,8 @@ type Selection struct {
 	// Skipped says what was left out and why: symbolic links, unreadable
 	// fingerprints.
 	Skipped []string
+	// Newest is the latest modification time of Files ([SelectCargoHome]).
+	Newest time.Time
 }
 
 // unit is a .fingerprint entry being classified.
