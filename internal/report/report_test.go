@@ -28,6 +28,17 @@ func TestMarkdownGolden(t *testing.T) {
 			PrimaryKey: "k", MatchedKey: "k", Exact: true, Unaccounted: "the snapshot restore took is unreadable",
 			SizeBefore: 10 << 20, SizeAfter: 10 << 20, SavedKey: "k2", SavedBytes: 9 << 20, SaveSecs: 1,
 			Warnings: []string{"cache accounting: read the cache snapshot: not a snapshot of this format"}},
+		"targets": {SccacheVersion: "v0.18.0", Target: "x86_64-unknown-linux-musl", Platform: "Linux/X64",
+			PrimaryKey: "k2", MatchedKey: "k1", RestoredBytes: 60 << 20, RestoreSecs: 0.5, Hits: 4,
+			SizeBefore: 20 << 20, SizeAfter: 20 << 20, SaveSkip: "nothing changed since restore",
+			TargetsOn: true, TargetRestoredUnits: 40, TargetRestoredBytes: 40 << 20, CratesUsed: 21, CratesFresh: 20,
+			TargetUnits: 41, TargetBytes: 41 << 20, TargetDropped: 3, TargetSkipped: 1,
+			CargoHomeOn: true, CargoHomeFiles: 30, CargoHomeBytes: 5 << 20},
+		"targets-cold": {SccacheVersion: "v0.18.0", Platform: "Linux/X64", PrimaryKey: "k1", Misses: 24,
+			SizeAfter: 20 << 20, SavedKey: "k1", SavedBytes: 50 << 20, SaveSecs: 1,
+			TargetsOn: true, CratesUsed: 20, TargetUnits: 40, TargetBytes: 40 << 20},
+		"targets-too-large": {SccacheVersion: "v0.18.0", Platform: "Linux/X64", PrimaryKey: "k1",
+			TargetsOn: true, CratesUsed: 20, TargetNote: "larger than cache-size, not saved"},
 	}
 	for name, d := range tests {
 		t.Run(name, func(t *testing.T) {
