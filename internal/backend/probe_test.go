@@ -210,3 +210,41 @@ func TestProbeS3(t *testing.T) {
 		})
 	}
 }
+
+// TestProbeMemcached asks a real memcached, a Redis (not memcached) and a
+// closed port.
+func TestProbeMemcached(t *testing.T) {
+	mc := storetest.StartMemcached(t)
+	redis := storetest.StartRedis(t, "")
+	for _, tc := range []struct{ name, endpoint, want string }{
+		{name: "memcached", endpoint: "tcp://" + mc},
+		{name: "list of servers", endpoint: mc + ",127.0.0.1:1"},
+		{name: "not memcached", endpoint: "tcp://" + redis.Addr, want: "not a memcached server"},
+		{name: "down", endpoint: "tcp://" + storetest.ClosedAddr(t), want: "unreachable"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &Prober{Getenv: envOf(nil), Timeout: 5 * time.Second}
+			checkReason(t, p.Check(context.Background(), &Settings{Kind: Memcached, Endpoint: tc.endpoint}), tc.want)
+		})
+	}
+}
+
+// TestProbeWebDAV asks a real WebDAV server (golang.org/x/net/webdav) for
+// the endpoint's properties with the right and a wrong password.
+func TestProbeWebDAV(t *testing.T) {
+	url := storetest.StartWebDAV(t, "ci", "dav-Pa55")
+	for _, tc := range []struct{ name, password, want string }{
+		{name: "right password", password: "dav-Pa55"},
+		{name: "wrong password", password: "nope", want: "credentials refused (HTTP 401)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{"SCCACHE_WEBDAV_USERNAME": "ci", "SCCACHE_WEBDAV_PASSWORD": tc.password}
+			s, err := Configure(Options{Kind: WebDAV, Endpoint: url}, "0.17.0", false, envOf(env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := &Prober{Getenv: envOf(env), Timeout: 5 * time.Second}
+			checkReason(t, p.Check(context.Background(), s), tc.want)
+		})
+	}
+}

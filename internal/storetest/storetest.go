@@ -18,6 +18,7 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -30,6 +31,7 @@ import (
 	"github.com/org/rustcache-action/internal/testkit"
 	"github.com/rclone/gofakes3"
 	"github.com/rclone/gofakes3/s3mem"
+	"golang.org/x/net/webdav"
 )
 
 // Redis is a running redis-server.
@@ -51,24 +53,44 @@ func StartRedis(t testing.TB, password string) *Redis {
 	if password != "" {
 		args = append(args, "--requirepass", password)
 	}
+	return &Redis{Addr: startServer(t, bin, args, "127.0.0.1:"+port), Password: password}
+}
+
+// StartMemcached runs memcached on a free loopback port (TCP only) and
+// returns its address; it stops when the test ends. Without memcached the
+// test is skipped (failed under CI).
+func StartMemcached(t testing.TB) string {
+	t.Helper()
+	bin := testkit.NeedTool(t, "memcached")
+	port := testkit.FreePort(t)
+	args := []string{"-l", "127.0.0.1", "-p", port, "-U", "0", "-m", "16"}
+	if os.Geteuid() == 0 {
+		args = append(args, "-u", "root") // memcached refuses to run as root otherwise
+	}
+	return startServer(t, bin, args, "127.0.0.1:"+port)
+}
+
+// startServer runs bin with args until the test ends and waits until addr
+// accepts connections.
+func startServer(t testing.TB, bin string, args []string, addr string) string {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
+		t.Fatalf("start %s: %v", filepath.Base(bin), err)
 	}
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		cmd.Wait()
 	})
-	r := &Redis{Addr: "127.0.0.1:" + port, Password: password}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if c, err := net.DialTimeout("tcp", r.Addr, time.Second); err == nil {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 			c.Close()
-			return r
+			return addr
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("redis-server on %s did not start", r.Addr)
+			t.Fatalf("%s on %s did not start", filepath.Base(bin), addr)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -218,4 +240,22 @@ func StartS3(t testing.TB, bucket string, keys map[string]string) *S3 {
 	srv := httptest.NewServer(gofakes3.New(mem, gofakes3.WithV4Auth(keys), gofakes3.WithLogger(gofakes3.DiscardLog())).Server())
 	t.Cleanup(srv.Close)
 	return &S3{URL: srv.URL}
+}
+
+// StartWebDAV serves an in-memory WebDAV store (golang.org/x/net/webdav)
+// that wants HTTP basic authentication with user and password, and returns
+// its URL; it stops when the test ends.
+func StartWebDAV(t testing.TB, user, password string) string {
+	t.Helper()
+	dav := &webdav.Handler{FileSystem: webdav.NewMemFS(), LockSystem: webdav.NewMemLS()}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != user || p != password {
+			w.Header().Set("WWW-Authenticate", `Basic realm="sccache"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		dav.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/"
 }

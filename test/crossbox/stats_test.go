@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/org/rustcache-action/internal/backend"
+	"github.com/org/rustcache-action/internal/testkit"
 )
 
 // TestWrapperLeavesContainerStats: a container's sccache server dies with
@@ -19,7 +20,7 @@ func TestWrapperLeavesContainerStats(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(root, backend.StatsDir), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	hostPort := freePort(t)
+	hostPort := testkit.ServerPort(t)
 	stopHostServer(t, root, hostPort)
 	crate := t.TempDir()
 	for name, body := range map[string]string{
