@@ -16,7 +16,7 @@
 // different bytes, a warm job misses the cache entirely); a slow number is
 // reported, never fatal. Run it from the repository:
 //
-//	go run ./bench            # everything (about half an hour on 2 cores)
+//	go run ./bench            # everything (about an hour on 2 cores)
 //	go run ./bench -short     # a tiny version of each, under two minutes
 //	go run ./bench -only 2,4  # some benchmarks
 //

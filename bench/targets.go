@@ -16,6 +16,7 @@ import (
 
 	"github.com/org/rustcache-action/internal/actiontest"
 	"github.com/org/rustcache-action/internal/fakecache"
+	"github.com/org/rustcache-action/internal/workload"
 )
 
 // Methods of benchmark 5.
@@ -100,6 +101,9 @@ func benchTargets(ctx context.Context, env *benchEnv, t *table, c crate, b build
 				out, err := j.run(ctx, run+1+i, sc.edit)
 				if err != nil {
 					return fmt.Errorf("%s, %s: %w", m, sc.name, err)
+				}
+				if c.name == "workload" && m == mOurs && sc.edit == nil && out.compiled > len(workload.Members)+1 {
+					return fmt.Errorf("%s, %s: cargo compiled %d packages, more than the workspace's: the target part did not make the dependencies fresh\n%s", m, sc.name, out.compiled, out.summary)
 				}
 				rw := rows[sc.name][m]
 				rw.runs = append(rw.runs, out.total)

@@ -121,7 +121,7 @@ func fetch(ctx context.Context, j *job.Job, rs *state.Restore, key string, resto
 		return j.Fault("cache lookup failed", err)
 	}
 	if entry == nil {
-		fmt.Fprintf(j.Env.Stdout, "cache miss for %s\n", key)
+		j.Env.Log().Printf("cache miss for %s", key)
 		return nil
 	}
 	t0 := j.Env.Now()
@@ -138,7 +138,7 @@ func fetch(ctx context.Context, j *job.Job, rs *state.Restore, key string, resto
 	}
 	rs.MatchedKey, rs.Exact = entry.Key, entry.Exact
 	rs.Bytes, rs.Files = n, st.Files
-	fmt.Fprintf(j.Env.Stdout, "restored %s: %d files, %s downloaded in %.1fs\n", entry.Key, st.Files, report.Bytes(n), j.Env.Now().Sub(t0).Seconds())
+	j.Env.Log().Printf("restored %s: %d files, %s downloaded in %.1fs", entry.Key, st.Files, report.Bytes(n), j.Env.Now().Sub(t0).Seconds())
 	if j.State.CacheTargets {
 		putBackTargets(j, rs, workDirs)
 	}
@@ -187,7 +187,7 @@ func putBackTargets(j *job.Job, rs *state.Restore, workDirs []string) {
 		if r.Problem != "" {
 			j.Notice("target part of %s restored only in part (cargo builds the rest again): %s", r.Dir, r.Problem)
 		}
-		fmt.Fprintf(j.Env.Stdout, "target part: %d units (%s) into %s\n", len(r.Units), report.Bytes(r.Bytes), r.Dir)
+		j.Env.Log().Printf("target part: %d units (%s) into %s", len(r.Units), report.Bytes(r.Bytes), r.Dir)
 	}
 }
 

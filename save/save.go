@@ -179,7 +179,7 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		d.SaveSkip = "nothing changed since restore"
 	}
 	if d.SaveSkip != "" {
-		fmt.Fprintf(j.Env.Stdout, "upload skipped: %s\n", d.SaveSkip)
+		j.Env.Log().Printf("upload skipped: %s", d.SaveSkip)
 		return d, nil
 	}
 	if d.Unaccounted != "" {
@@ -243,7 +243,7 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		return d, j.Fault("cache save failed", err)
 	}
 	d.SavedKey, d.SavedBytes, d.SaveSecs = key, n, j.Env.Now().Sub(t0).Seconds()
-	fmt.Fprintf(j.Env.Stdout, "saved %s: %s in %.1fs\n", key, report.Bytes(n), d.SaveSecs)
+	j.Env.Log().Printf("saved %s: %s in %.1fs", key, report.Bytes(n), d.SaveSecs)
 
 	pruneOld(ctx, j, o, rs.KeyPrefix, key, d)
 	return d, nil

@@ -21,7 +21,6 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"os"
 	"path/filepath"
@@ -184,6 +183,7 @@ type plan struct {
 	sccachePath, wrapper    string
 	exports                 map[string]string
 	basedirs                basedirsPlan
+	portNotice              string // why the ports are not the root's own
 	cross                   []crossPlan
 	installer               *release.Installer
 	prepareBeforeInstall    bool // the tool cache or the download directory lies in the root
@@ -202,7 +202,15 @@ func makePlan(ctx context.Context, e *runenv.Env, o *Options) (*plan, error) {
 	if err := rootdir.Check(o.Root); err != nil {
 		return nil, &ConfigError{fmt.Errorf("input cache-root: %w", err)}
 	}
-	p.ports = portsFor(o.Root, e.Getenv("SCCACHE_SERVER_PORT"))
+	prev := 0
+	if st, err := state.Load(o.Root); err == nil {
+		prev = st.ServerPort
+	}
+	var moved bool
+	p.ports, moved = choosePorts(o.Root, prev, e.Getenv("SCCACHE_SERVER_PORT"), probeTCP)
+	if moved {
+		p.portNotice = fmt.Sprintf("sccache server port %d instead of this root's usual one: another program or another job's sccache server holds that", p.ports.host)
+	}
 	p.sccachePath = rootdir.Sccache(o.Root, p.target)
 
 	if p.cross, err = planCross(o, e.Getenv, e.Workspace(), crossEntriesFor(p.ports.container, o.Backend.Kind)); err != nil {
@@ -267,6 +275,9 @@ func (p *plan) apply(ctx context.Context, e *runenv.Env, start time.Time) (*Resu
 	if err := rootdir.Prepare(o.Root); err != nil {
 		return nil, rootErr(err)
 	}
+	if p.portNotice != "" {
+		e.Log().Noticef("%s", p.portNotice)
+	}
 	if p.basedirs.notice != "" {
 		e.Log().Noticef("%s", p.basedirs.notice)
 	}
@@ -279,10 +290,12 @@ func (p *plan) apply(ctx context.Context, e *runenv.Env, start time.Time) (*Resu
 			p.exports["SSL_CERT_FILE"] = f
 		}
 	}
-	// A server left running on this port (an earlier job on a self-hosted
-	// runner, or an earlier setup) has another configuration: stop it, so the
-	// first compile starts one with this job's settings. It is stopped before
-	// the wrapper is replaced: Windows cannot replace a running executable.
+	// A server still running on this port is this root's own (choosePorts
+	// passes over ports other servers hold), left by an earlier job on a
+	// self-hosted runner or an earlier setup, with an older configuration:
+	// stop it, so the first compile starts one with this job's settings. It
+	// is stopped before the wrapper is replaced: Windows cannot replace a
+	// running executable.
 	run := &sccache.Runner{Path: res.Path, Env: childEnv(e, p.exports), Command: e.Command, Timeout: 20 * time.Second}
 	if err := run.StopServer(ctx); err != nil {
 		e.Log().Noticef("could not stop an earlier sccache server on port %d: %v", p.ports.host, err)
@@ -348,7 +361,7 @@ func (p *plan) apply(ctx context.Context, e *runenv.Env, start time.Time) (*Resu
 	if res.Downloaded {
 		how = "downloaded and verified"
 	}
-	fmt.Fprintf(e.Stdout, "sccache %s (%s) %s: %s\n", p.version, p.target, how, p.sccachePath)
+	e.Log().Printf("sccache %s (%s) %s: %s", p.version, p.target, how, p.sccachePath)
 	return &Result{Version: p.version, Target: p.target, ContainerTarget: p.containerTarget, SccachePath: p.sccachePath,
 		Env: p.exports, CrossFiles: crossFiles, Downloaded: res.Downloaded}, nil
 }
@@ -415,18 +428,6 @@ func tempDir(e *runenv.Env, root string) string {
 // container sharing the host network never reaches the host's server, which
 // cannot see the container's /target paths.
 type ports struct{ host, container int }
-
-// portsFor derives stable ports from the root (so running setup twice gives
-// the same configuration) unless the user chose SCCACHE_SERVER_PORT.
-func portsFor(root, userPort string) ports {
-	h := fnv.New32a()
-	io.WriteString(h, root)
-	p := 20000 + int(h.Sum32()%20000)*2
-	if n, err := strconv.Atoi(userPort); err == nil && n > 0 && n < 65535 {
-		p = n
-	}
-	return ports{host: p, container: p + 1}
-}
 
 // exportsFor computes the environment this job's builds get. An input given
 // explicitly wins; otherwise a value the user already set in the workflow's

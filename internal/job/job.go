@@ -93,8 +93,8 @@ func (j *Job) Redact(s string) string { return j.Env.Log().Redact(s) }
 
 // TimeoutVar names an environment variable that, set to a positive Go
 // duration such as "90s", bounds a restore or save more finely than the
-// timeout-minutes input, and wins over it. Tests use it to bound a service
-// that accepts a request and never answers.
+// timeout-minutes input (setup: setup-timeout-minutes), and wins over it.
+// Tests use it to bound a service that accepts a request and never answers.
 const TimeoutVar = "RUSTCACHE_TIMEOUT"
 
 // Timeout is the bound of this step's cache transfer: TimeoutVar when it
@@ -155,7 +155,7 @@ func (j *Job) Version() string {
 
 // Client connects to the cache service.
 func (j *Job) Client() (cacheservice.Client, error) {
-	return cacheservice.New(cacheservice.Config{Getenv: j.Env.Getenv, HTTP: j.Env.Client()})
+	return cacheservice.New(cacheservice.Config{Getenv: j.Env.Getenv, HTTP: j.Env.Client(), Redact: j.Redact})
 }
 
 // CacheDir is the sccache directory under the root. It is derived from the
@@ -222,7 +222,7 @@ func (j *Job) advice(err error) string {
 		return "the cache service refused this job's token (read-only, as for pull requests from forks, or expired): a later run tries again"
 	case errors.Is(err, cacheservice.ErrRefused):
 		return "the cache service declined the request: if the repository's cache storage is full, lower cache-size or delete entries under Actions › Caches"
-	case errors.Is(err, archive.ErrUnsafe), errors.Is(err, archive.ErrCorrupt):
+	case errors.Is(err, archive.ErrUnsafe), errors.Is(err, archive.ErrCorrupt), errors.Is(err, cacheservice.ErrUntrustedEntry):
 		return "the entry is skipped and the next save replaces it; delete it under Actions › Caches if this repeats"
 	case errors.Is(err, cacheservice.ErrUnavailable), errors.Is(err, ErrNoSetup), errors.As(err, &pe):
 		return ""

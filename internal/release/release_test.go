@@ -328,6 +328,7 @@ func TestPinnedDigestRejectsOtherBytes(t *testing.T) {
 
 func TestNotFound(t *testing.T) {
 	s := smallServer(t, fakerelease.Options{})
+	s.Allow("/mozilla/sccache/releases/download/v9.9.9/") // a release it does not serve
 	in := newInstaller(t, s)
 
 	_, err := in.Install(ctx(t), "v9.9.9", hostTarget)
@@ -432,6 +433,7 @@ func TestDownloadBase(t *testing.T) {
 	// A query string (a signature, say) never shows in messages.
 	in.ToolCache = t.TempDir()
 	in.DownloadBase = s.DownloadBase() + "/nowhere?sig=secret"
+	s.Allow("/mozilla/sccache/releases/download/nowhere")
 	_, err := in.Install(ctx(t), fakeVersion, hostTarget)
 	if err == nil || strings.Contains(err.Error(), "secret") {
 		t.Fatalf("err = %v, want an error without the query", err)

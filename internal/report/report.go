@@ -7,6 +7,8 @@ package report
 import (
 	"fmt"
 	"strings"
+
+	"github.com/org/rustcache-action/internal/ghcmd"
 )
 
 // Data is everything the summary shows. Zero values render as "—".
@@ -95,7 +97,7 @@ func (d *Data) Markdown() string {
 		if v == "" {
 			v = "—"
 		}
-		fmt.Fprintf(&b, "| %s | %s |\n", k, strings.ReplaceAll(v, "|", `\|`))
+		fmt.Fprintf(&b, "| %s | %s |\n", k, Cell(v))
 	}
 	row("sccache", strings.TrimSpace(d.SccacheVersion+" "+paren(d.Target)))
 	row("Runner", d.Platform)
@@ -233,7 +235,18 @@ func code(s string) string {
 	if s == "" {
 		return ""
 	}
+	if strings.Contains(s, "`") {
+		return "`` " + s + " ``"
+	}
 	return "`" + s + "`"
+}
+
+// Cell makes text safe inside one cell of a markdown table: keys and
+// messages come from the user, the cache service or the file system, so a
+// line break (which would end the table), a "|" (which would end the cell)
+// or an HTML tag (which the summary would render) is shown as text.
+func Cell(s string) string {
+	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;").Replace(ghcmd.Clean(s))
 }
 
 // Bytes formats a byte count with binary units.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/org/rustcache-action/internal/backend"
+	"github.com/org/rustcache-action/internal/testkit"
 	"github.com/org/rustcache-action/internal/workload"
 )
 
@@ -22,7 +23,7 @@ func TestWrapperLeavesContainerStats(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(root, backend.StatsDir), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	hostPort := freePort(t)
+	hostPort := testkit.ServerPort(t)
 	stopHostServer(t, root, hostPort)
 	crate := t.TempDir()
 	for name, body := range map[string]string{
@@ -66,7 +67,7 @@ func TestWrapperStatsWorkload(t *testing.T) {
 	root := cacheRoot(t, "sccache-wait.sh")
 	stats := filepath.Join(root, backend.StatsDir)
 	crate := workload.PrepareT(t)
-	hostPort, containerPort := freePort(t), freePort(t)
+	hostPort, containerPort := testkit.ServerPort(t), testkit.ServerPort(t)
 	stopHostServer(t, root, hostPort)
 	crossToml := fmt.Sprintf("[build.env]\npassthrough = [\"RUSTC_WRAPPER\", \"SCCACHE_DIR\", \"SCCACHE_CONF\", \"SCCACHE_SERVER_PORT=%d\"]\nvolumes = [\"RUSTCACHE_ROOT\"]\n", containerPort)
 	if err := os.WriteFile(filepath.Join(crate, "Cross.toml"), []byte(crossToml), 0o644); err != nil {
