@@ -27,6 +27,7 @@ import (
 	"github.com/org/rustcache-action/internal/report"
 	"github.com/org/rustcache-action/internal/runenv"
 	"github.com/org/rustcache-action/internal/state"
+	"github.com/org/rustcache-action/internal/transport"
 )
 
 // DefaultTimeout bounds the whole restore (lookup, download, extraction).
@@ -60,12 +61,26 @@ func Run(ctx context.Context, e *runenv.Env) error {
 	// A server still running on this job's port has the old directory open.
 	_ = j.Sccache().StopServer(ctx)
 
-	switch {
-	case !enabled:
+	route := transport.Decision{Route: transport.Skip}
+	if enabled {
+		if route, err = j.Route(transport.Restore); err != nil {
+			return err
+		}
+	}
+	switch route.Route {
+	case transport.Skip:
 		rs.Skipped = "restore: false"
-	case !j.Mode.CanRead():
-		rs.Skipped = "ACTIONS_CACHE_MODE=" + string(j.Mode)
-		j.Notice("cache restore skipped: ACTIONS_CACHE_MODE=%s does not allow reading", j.Mode)
+		if enabled {
+			rs.Skipped = "ACTIONS_CACHE_MODE=" + string(j.Mode)
+			j.Notice("cache restore skipped: ACTIONS_CACHE_MODE=%s does not allow reading", j.Mode)
+		}
+	case transport.Nested:
+		return handOff(j, rs)
+	case transport.Off:
+		rs.Warning = "no cache service"
+		if err := j.Off(route.Reason); err != nil {
+			return err
+		}
 	default:
 		tctx, cancel := context.WithTimeout(ctx, timeout)
 		err = fetch(tctx, j, rs, keys.Primary, keys.RestoreKeys)

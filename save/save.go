@@ -29,6 +29,7 @@ import (
 	"github.com/org/rustcache-action/internal/report"
 	"github.com/org/rustcache-action/internal/runenv"
 	"github.com/org/rustcache-action/internal/state"
+	"github.com/org/rustcache-action/internal/transport"
 )
 
 // ReportFile is the name, under the root, of a copy of the job summary.
@@ -53,6 +54,25 @@ func Run(ctx context.Context, e *runenv.Env) error {
 	if err != nil {
 		return err
 	}
+	o, err := readOptions(e, r, j)
+	if err != nil {
+		return err
+	}
+	if !j.SetupDone() {
+		return j.Fault("nothing to save", fmt.Errorf("%w under %q (did the setup step run with the same cache-root?)", job.ErrNoSetup, j.Root))
+	}
+	d, err := run(ctx, j, o)
+	if err != nil {
+		return err
+	}
+	if d.SavedBy != "" {
+		return nil // handed to actions/cache/save: save-finish prunes and publishes
+	}
+	return publish(j, d)
+}
+
+// readOptions reads save's inputs and masks the token.
+func readOptions(e *runenv.Env, r *inputs.Reader, j *job.Job) (options, error) {
 	o := options{
 		save:    r.Bool("save", true) && r.Bool("save-if", true),
 		keep:    r.Int("keep", 1, 0, 100),
@@ -61,17 +81,10 @@ func Run(ctx context.Context, e *runenv.Env) error {
 		ki:      job.ReadKeyInputs(e, r),
 	}
 	if err := r.Err(); err != nil {
-		return err
+		return o, err
 	}
 	j.Mask(o.token)
-	if !j.SetupDone() {
-		return j.Fault("nothing to save", fmt.Errorf("%w under %q (did the setup step run with the same cache-root?)", job.ErrNoSetup, j.Root))
-	}
-	d, err := run(ctx, j, o)
-	if err != nil {
-		return err
-	}
-	return publish(j, d)
+	return o, nil
 }
 
 func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
@@ -115,11 +128,17 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 	d.Hits, d.Misses = diff.Hits, diff.Misses
 	d.SizeBefore, d.SizeAfter = before.Bytes(), after.Bytes()
 
-	// 3. Decide whether to upload.
+	// 3. Decide whether to upload, and how.
+	route := transport.Decision{Route: transport.Skip}
+	if o.save {
+		if route, err = j.Route(transport.Save); err != nil {
+			return d, err
+		}
+	}
 	switch {
 	case !o.save:
 		d.SaveSkip = "save is disabled for this run"
-	case !j.Mode.CanWrite():
+	case route.Route == transport.Skip:
 		d.SaveSkip = "ACTIONS_CACHE_MODE=" + string(j.Mode) + " does not allow writing"
 	case len(after) == 0:
 		d.SaveSkip = "the cache is empty"
@@ -158,6 +177,14 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		key = keys.Primary
 		d.PrimaryKey = key
 		rs = &state.Restore{KeyPrefix: keys.Prefix}
+	}
+	switch route.Route {
+	case transport.Off:
+		d.SaveSkip = "no cache service"
+		return d, j.Off(route.Reason)
+	case transport.Nested:
+		// actions/cache/save uploads; save-finish prunes and reports.
+		return d, handOff(j, d, key, rs.KeyPrefix)
 	}
 	client, err := j.Client()
 	if err != nil {

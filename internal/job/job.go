@@ -25,6 +25,7 @@ import (
 	"github.com/org/rustcache-action/internal/runenv"
 	"github.com/org/rustcache-action/internal/sccache"
 	"github.com/org/rustcache-action/internal/state"
+	"github.com/org/rustcache-action/internal/transport"
 )
 
 // Compression is the compression name in the cache version, as the official
@@ -128,12 +129,32 @@ func (j *Job) Workspace() string {
 
 // Version is the cache version of the sccache directory.
 func (j *Job) Version() string {
-	return cacheservice.Version([]string{j.State.CacheDir}, Compression, strings.HasPrefix(j.State.Platform, "Windows"))
+	return cacheservice.Version(j.EntryPaths(), Compression, strings.HasPrefix(j.State.Platform, "Windows"))
 }
 
 // Client connects to the cache service.
 func (j *Job) Client() (cacheservice.Client, error) {
 	return cacheservice.New(cacheservice.Config{Getenv: j.Env.Getenv, HTTP: httpx.New(httpx.Options{Base: j.Env.HTTP})})
+}
+
+// EntryPaths are the directories a cache entry holds, in the order they are
+// given to actions/cache's path input. Its version hashes these patterns as
+// given, the same strings Version hashes, so an entry either transport saved
+// is found by the other.
+func (j *Job) EntryPaths() []string { return []string{j.State.CacheDir} }
+
+// Route decides how this step moves the entry (see package transport).
+func (j *Job) Route(op transport.Op) (transport.Decision, error) {
+	f := transport.FactsFromEnv(j.Env.Getenv)
+	f.Op = op
+	_, err := j.Client()
+	f.Credentials = err == nil
+	return transport.Choose(f)
+}
+
+// Off says once, clearly, why the cache is not persisted on this runner.
+func (j *Job) Off(reason string) error {
+	return j.Fault("cache persistence is off", fmt.Errorf("%w: %s; sccache still runs with a local cache; see the README section \"Runtime credentials\"", cacheservice.ErrUnavailable, reason))
 }
 
 // Sccache returns a runner for the installed sccache on this job's port.

@@ -54,6 +54,9 @@ type Restore struct {
 	Warning      string    `json:"warning,omitempty"` // a cache fault, already annotated
 	At           time.Time `json:"at"`
 	SnapshotFile string    `json:"snapshot_file,omitempty"`
+	// Handoff names the step that moves the entry when this program does
+	// not (actions/cache/restore); restore-finish completes the record.
+	Handoff string `json:"handoff,omitempty"`
 }
 
 // Path is the state file's path under root.
