@@ -4,6 +4,12 @@ const key = input('key')
 output('cache-primary-key', key)
 try {
   const cache = await client()
+  if (!cache.isFeatureAvailable()) {
+    // As the real action: a warning, cache-hit false, the step succeeds.
+    console.log('::warning::An internal error has occurred in cache backend.')
+    output('cache-hit', 'false')
+    process.exit(0)
+  }
   const matched = await cache.restoreCache(lines('path'), key, lines('restore-keys'),
     {lookupOnly: flag('lookup-only')}, flag('enableCrossOsArchive'))
   if (!matched) {
