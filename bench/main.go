@@ -113,14 +113,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	env.scratch = scratch
 	env.tb = actiontest.NewStandalone(scratch)
-	defer func() {
-		env.tb.Close()
+	// The first cleanup runs last, on every path: env.tb.Fatal runs the
+	// cleanups before it exits.
+	env.tb.Cleanup(func() {
 		if *keep {
 			fmt.Fprintln(stderr, "bench: kept", scratch)
 		} else {
 			os.RemoveAll(scratch)
 		}
-	}()
+	})
+	defer env.tb.Close()
 	if env.bin, err = buildBinary(repo, scratch); err != nil {
 		fmt.Fprintln(stderr, "bench:", err)
 		return 1

@@ -265,7 +265,7 @@ func official(tmp string) method {
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		err := cmd.Run()
 		out := stdout.String()
-		if err != nil || strings.Contains(out, "::warning::") || strings.Contains(out, "::error::") {
+		if err != nil || strings.Contains(out, "::warning ") || strings.Contains(out, "::error ") {
 			return nil, fmt.Errorf("node cache.js %s: %v\n%s%s", strings.Join(args, " "), err, out, stderr.String())
 		}
 		lines := strings.Split(strings.TrimSpace(out), "\n")

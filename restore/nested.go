@@ -47,7 +47,7 @@ func handOff(j *job.Job, rs *state.Restore) error {
 // the nested step extracted, records the matched key and takes the snapshot
 // save compares against.
 func Finish(ctx context.Context, e *runenv.Env) error {
-	r := inputs.NewReader(e.Action().GetInput)
+	r := inputs.NewReader(e.Input)
 	j, err := job.Open(e, r)
 	if err != nil {
 		return err

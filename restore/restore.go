@@ -25,6 +25,7 @@ import (
 	"github.com/org/rustcache-action/internal/inputs"
 	"github.com/org/rustcache-action/internal/job"
 	"github.com/org/rustcache-action/internal/report"
+	"github.com/org/rustcache-action/internal/rootdir"
 	"github.com/org/rustcache-action/internal/runenv"
 	"github.com/org/rustcache-action/internal/state"
 	"github.com/org/rustcache-action/internal/transport"
@@ -36,7 +37,7 @@ const DefaultTimeout = 10 * time.Minute
 // Run performs the restore step.
 func Run(ctx context.Context, e *runenv.Env) error {
 	start := e.Now()
-	r := inputs.NewReader(e.Action().GetInput)
+	r := inputs.NewReader(e.Input)
 	j, err := job.Open(e, r)
 	if err != nil {
 		return err
@@ -51,6 +52,13 @@ func Run(ctx context.Context, e *runenv.Env) error {
 	if !j.SetupDone() {
 		return fmt.Errorf("no sccache setup found under %q: run the setup step first (uses: org/rustcache-action@v1), or give restore the same cache-root", j.Root)
 	}
+	// A link or file planted in place of the cache directory (a build inside
+	// a container can write under the root) is replaced, never followed.
+	if err := rootdir.RealDir(j.CacheDir()); err != nil {
+		if ferr := j.Fault("prepare the cache directory", err); ferr != nil {
+			return ferr
+		}
+	}
 	keys, err := j.Keys(ctx, ki)
 	if err != nil {
 		return err
@@ -59,7 +67,11 @@ func Run(ctx context.Context, e *runenv.Env) error {
 	j.State.Restore = rs
 
 	// A server still running on this job's port has the old directory open.
-	_ = j.Sccache().StopServer(ctx)
+	if sc, err := j.Sccache(); err == nil {
+		_ = sc.StopServer(ctx)
+	} else {
+		j.Notice("not stopping sccache: %v", err)
+	}
 
 	route := transport.Decision{Route: transport.Skip}
 	if enabled {
@@ -111,7 +123,7 @@ func fetch(ctx context.Context, j *job.Job, rs *state.Restore, key string, resto
 		return nil
 	}
 	t0 := j.Env.Now()
-	st, n, err := stream(ctx, client, entry, j.State.CacheDir, j.Workspace(), j.State.CacheSize)
+	st, n, err := stream(ctx, client, entry, j.CacheDir(), j.Workspace(), j.State.CacheSize)
 	if err != nil {
 		rs.Warning = j.Redact(err.Error())
 		what := "cache restore failed"
@@ -175,17 +187,22 @@ func stream(ctx context.Context, c cacheservice.Client, entry *cacheservice.Entr
 // finish takes the snapshot save compares against, records the state and
 // writes the outputs.
 func finish(j *job.Job, rs *state.Restore) error {
-	snap, err := diskcache.Take(j.State.CacheDir)
+	snap, err := diskcache.Take(j.CacheDir())
 	if err != nil {
 		return j.Fault("scan the restored cache", err)
 	}
-	if err := os.MkdirAll(j.State.CacheDir, 0o755); err != nil {
+	if err := os.MkdirAll(j.CacheDir(), 0o755); err != nil {
 		return fmt.Errorf("create cache dir: %w", err)
 	}
+	// Without the snapshot save cannot count hits and misses, but the state
+	// is still recorded: save then says so and uploads.
 	if err := snap.SaveFile(j.SnapshotPath()); err != nil {
-		return j.Fault("record the cache snapshot", err)
+		if ferr := j.Fault("record the cache snapshot", err); ferr != nil {
+			return ferr
+		}
+	} else {
+		rs.SnapshotFile = j.SnapshotPath()
 	}
-	rs.SnapshotFile = j.SnapshotPath()
 	if err := state.Save(j.Root, j.State); err != nil {
 		return fmt.Errorf("record restore state: %w", err)
 	}

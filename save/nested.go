@@ -57,7 +57,7 @@ func handOff(j *job.Job, d *report.Data, key, prefix string) error {
 // entries once the nested step succeeded, and writes the summary and the
 // outputs.
 func Finish(ctx context.Context, e *runenv.Env) error {
-	r := inputs.NewReader(e.Action().GetInput)
+	r := inputs.NewReader(e.Input)
 	j, err := job.Open(e, r)
 	if err != nil {
 		return err
@@ -86,7 +86,7 @@ func Finish(ctx context.Context, e *runenv.Env) error {
 			return err
 		}
 	} else {
-		pruneOld(ctx, j, o, h.KeyPrefix, d)
+		pruneOld(ctx, j, o, h.KeyPrefix, d.SavedKey, d)
 	}
 	return publish(j, d)
 }

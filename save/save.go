@@ -17,7 +17,6 @@ import (
 	"io"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/org/rustcache-action/internal/archive"
@@ -28,6 +27,7 @@ import (
 	"github.com/org/rustcache-action/internal/prune"
 	"github.com/org/rustcache-action/internal/report"
 	"github.com/org/rustcache-action/internal/runenv"
+	"github.com/org/rustcache-action/internal/safefile"
 	"github.com/org/rustcache-action/internal/state"
 	"github.com/org/rustcache-action/internal/transport"
 )
@@ -49,7 +49,7 @@ type options struct {
 
 // Run performs the save step.
 func Run(ctx context.Context, e *runenv.Env) error {
-	r := inputs.NewReader(e.Action().GetInput)
+	r := inputs.NewReader(e.Input)
 	j, err := job.Open(e, r)
 	if err != nil {
 		return err
@@ -96,19 +96,22 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 
 	// 1. Stop the runner's server: statistics first, then a clean stop that
 	// waits for its cache writes.
-	sc := j.Sccache()
-	if stats, err := sc.Stats(ctx); err == nil {
-		d.HostStats = true
-		d.HostRequests, d.HostHits, d.HostMisses, d.HostNotCacheable = stats.CompileRequests, stats.Hits, stats.Misses, stats.NotCacheable
+	if sc, err := j.Sccache(); err != nil {
+		j.Notice("sccache statistics unavailable, server not stopped: %v", err)
 	} else {
-		j.Notice("sccache statistics unavailable: %v", err)
-	}
-	if err := sc.StopServer(ctx); err != nil {
-		j.Notice("stopping sccache: %v", err)
+		if stats, err := sc.Stats(ctx); err == nil {
+			d.HostStats = true
+			d.HostRequests, d.HostHits, d.HostMisses, d.HostNotCacheable = stats.CompileRequests, stats.Hits, stats.Misses, stats.NotCacheable
+		} else {
+			j.Notice("sccache statistics unavailable: %v", err)
+		}
+		if err := sc.StopServer(ctx); err != nil {
+			j.Notice("stopping sccache: %v", err)
+		}
 	}
 
 	// 2. Account for every server's work from the shared directory.
-	after, err := diskcache.Take(st.CacheDir)
+	after, err := diskcache.Take(j.CacheDir())
 	if err != nil {
 		return d, j.Fault("scan the cache", err)
 	}
@@ -120,13 +123,24 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		if rs.Warning != "" {
 			d.Warnings = append(d.Warnings, "restore: "+rs.Warning)
 		}
-		if b, err := diskcache.LoadFile(j.SnapshotPath()); err == nil {
+		b, err := diskcache.LoadFile(j.SnapshotPath())
+		if err != nil {
+			// Without the snapshot nothing can be counted, and whether the
+			// cache changed is unknown: say so, and upload.
+			d.Unaccounted = "the snapshot restore took is unreadable"
+			if ferr := j.Fault("cache accounting", err); ferr != nil {
+				return d, ferr
+			}
+		} else {
 			before = b
 		}
 	}
 	diff := diskcache.Compare(before, after)
-	d.Hits, d.Misses = diff.Hits, diff.Misses
-	d.SizeBefore, d.SizeAfter = before.Bytes(), after.Bytes()
+	if d.Unaccounted == "" {
+		d.Hits, d.Misses = diff.Hits, diff.Misses
+		d.SizeBefore = before.Bytes()
+	}
+	d.SizeAfter = after.Bytes()
 
 	// 3. Decide whether to upload, and how.
 	route := transport.Decision{Route: transport.Skip}
@@ -142,12 +156,15 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		d.SaveSkip = "ACTIONS_CACHE_MODE=" + string(j.Mode) + " does not allow writing"
 	case len(after) == 0:
 		d.SaveSkip = "the cache is empty"
-	case rs != nil && rs.MatchedKey != "" && !diff.ContentChanged():
+	case rs != nil && rs.MatchedKey != "" && d.Unaccounted == "" && !diff.ContentChanged():
 		d.SaveSkip = "nothing changed since restore"
 	}
 	if d.SaveSkip != "" {
 		fmt.Fprintf(j.Env.Stdout, "upload skipped: %s\n", d.SaveSkip)
 		return d, nil
+	}
+	if d.Unaccounted != "" {
+		j.Env.Log().Printf("uploading: whether the cache changed since restore is unknown (%s)", d.Unaccounted)
 	}
 	files := make([]string, 0, len(after))
 	for f := range after {
@@ -159,7 +176,7 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 	}
 
 	// 4. Trim, upload, prune.
-	removed, _, err := diskcache.Trim(st.CacheDir, after, st.CacheSize)
+	removed, _, err := diskcache.Trim(j.CacheDir(), after, st.CacheSize)
 	if err != nil {
 		return d, j.Fault("trim the cache", err)
 	}
@@ -195,7 +212,7 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 	uctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	t0 := j.Env.Now()
-	n, err := upload(uctx, client, key, version, st.CacheDir, j.Workspace())
+	n, err := upload(uctx, client, key, version, j.CacheDir(), j.Workspace())
 	switch {
 	case errors.Is(err, cacheservice.ErrAlreadyExists), errors.Is(err, cacheservice.ErrRefused) && savedByOther(uctx, j, client, key, version):
 		d.SaveSkip = "another job saved " + key + " first"
@@ -208,7 +225,7 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 	d.SavedKey, d.SavedBytes, d.SaveSecs = key, n, j.Env.Now().Sub(t0).Seconds()
 	fmt.Fprintf(j.Env.Stdout, "saved %s: %s in %.1fs\n", key, report.Bytes(n), d.SaveSecs)
 
-	pruneOld(ctx, j, o, rs.KeyPrefix, d)
+	pruneOld(ctx, j, o, rs.KeyPrefix, key, d)
 	return d, nil
 }
 
@@ -247,16 +264,19 @@ func upload(ctx context.Context, c cacheservice.Client, key, version, dir, works
 	return n, nil
 }
 
-func pruneOld(ctx context.Context, j *job.Job, o options, prefix string, d *report.Data) {
+// pruneOld deletes superseded entries of the configuration, keeping o.keep
+// of them, saved (the key just uploaded) always among them. Any fault is a
+// notice: GitHub evicts old entries by itself.
+func pruneOld(ctx context.Context, j *job.Job, o options, prefix, saved string, d *report.Data) {
 	e := j.Env
-	if o.token == "" || prefix == "" || e.Getenv("GITHUB_REPOSITORY") == "" {
+	if o.keep == 0 || o.token == "" || prefix == "" || e.Getenv("GITHUB_REPOSITORY") == "" {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	n, err := prune.Run(ctx, prune.Request{
 		APIURL: e.Getenv("GITHUB_API_URL"), Repo: e.Getenv("GITHUB_REPOSITORY"), Ref: e.Getenv("GITHUB_REF"),
-		Prefix: prefix, Keep: o.keep, Token: o.token, HTTP: e.HTTP,
+		Prefix: prefix, Saved: saved, Keep: o.keep, Token: o.token, HTTP: e.Client(),
 	})
 	d.Pruned = n
 	if err != nil {
@@ -271,20 +291,23 @@ func publish(j *job.Job, d *report.Data) error {
 	e := j.Env
 	// A copy under the root, for artifact uploads and for runners without a
 	// job summary.
-	if err := state.WriteFileAtomic(filepath.Join(j.Root, ReportFile), []byte(d.Markdown()), 0o644); err != nil {
+	if err := safefile.Write(filepath.Join(j.Root, ReportFile), []byte(d.Markdown()), 0o644); err != nil {
 		j.Notice("write %s: %v", ReportFile, err)
 	}
-	if e.Getenv("GITHUB_STEP_SUMMARY") != "" {
-		if err := appendSummary(e, d.Markdown()); err != nil {
-			j.Notice("job summary: %v", err)
-		}
-	} else {
+	if ok, err := e.AppendSummary(d.Markdown()); err != nil {
+		j.Notice("job summary: %v", err)
+	} else if !ok {
 		fmt.Fprint(e.Stdout, d.Markdown())
 	}
-	fmt.Fprintf(e.Stdout, "::notice title=rustcache-action::%s\n", strings.ReplaceAll(d.Headline(), "%", "%25"))
+	j.Notice("%s", d.Headline())
 	var cmds runenv.Commands
-	cmds.SetOutput("hits", strconv.Itoa(d.Hits))
-	cmds.SetOutput("misses", strconv.Itoa(d.Misses))
+	if d.Unaccounted != "" {
+		cmds.SetOutput("hits", "")
+		cmds.SetOutput("misses", "")
+	} else {
+		cmds.SetOutput("hits", strconv.Itoa(d.Hits))
+		cmds.SetOutput("misses", strconv.Itoa(d.Misses))
+	}
 	rate := d.HitRate()
 	if rate < 0 {
 		cmds.SetOutput("hit-rate", "")
@@ -295,14 +318,4 @@ func publish(j *job.Job, d *report.Data) error {
 	cmds.SetOutput("saved-key", d.SavedKey)
 	cmds.SetOutput("saved-bytes", strconv.FormatInt(d.SavedBytes, 10))
 	return cmds.Commit(e)
-}
-
-func appendSummary(e *runenv.Env, md string) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%v", r)
-		}
-	}()
-	e.Action().AddStepSummary(md)
-	return nil
 }

@@ -32,12 +32,14 @@ import (
 
 	"github.com/org/rustcache-action/arch"
 	"github.com/org/rustcache-action/internal/crossconf"
-	"github.com/org/rustcache-action/internal/httpx"
 	"github.com/org/rustcache-action/internal/inputs"
 	"github.com/org/rustcache-action/internal/release"
+	"github.com/org/rustcache-action/internal/rootdir"
 	"github.com/org/rustcache-action/internal/runenv"
+	"github.com/org/rustcache-action/internal/safefile"
 	"github.com/org/rustcache-action/internal/sccache"
 	"github.com/org/rustcache-action/internal/state"
+	"github.com/org/rustcache-action/internal/workdir"
 )
 
 // RootVar is the variable that names the root directory; cross mounts it as a
@@ -69,8 +71,7 @@ type Options struct {
 
 // ParseOptions reads and validates every setup input.
 func ParseOptions(e *runenv.Env) (*Options, error) {
-	a := e.Action()
-	r := inputs.NewReader(a.GetInput)
+	r := inputs.NewReader(e.Input)
 	o := &Options{overridden: map[string]bool{}}
 	o.Version = r.Version("sccache-version", release.DefaultVersion())
 	o.Target = r.String("sccache-target", "")
@@ -82,8 +83,8 @@ func ParseOptions(e *runenv.Env) (*Options, error) {
 	o.Root = r.String("cache-root", e.DefaultRoot())
 	r.Check(filepath.IsAbs(o.Root), "cache-root", o.Root, "expected an absolute path")
 	o.CacheSizeText, o.CacheSize = r.Size("cache-size", "2G")
-	o.overridden["cache-size"] = strings.TrimSpace(a.GetInput("cache-size")) != ""
-	o.WorkingDirs = r.Lines("working-directory", []string{"."}, false)
+	o.overridden["cache-size"] = strings.TrimSpace(e.Input("cache-size")) != ""
+	o.WorkingDirs = workdir.Read(r, e.Workspace())
 	o.Cross = r.OneOf("cross", "auto", "auto", "true", "false")
 	for _, b := range []struct {
 		name string
@@ -91,20 +92,9 @@ func ParseOptions(e *runenv.Env) (*Options, error) {
 		def  bool
 	}{{"sccache-direct", &o.Direct, true}, {"cargo-incremental", &o.Incremental, false}, {"cargo-build-pipelining", &o.Pipelining, false}} {
 		*b.dst = r.Bool(b.name, b.def)
-		o.overridden[b.name] = strings.TrimSpace(a.GetInput(b.name)) != ""
+		o.overridden[b.name] = strings.TrimSpace(e.Input(b.name)) != ""
 	}
 	o.Token = r.String("github-token", "")
-	ws := e.Getenv("GITHUB_WORKSPACE")
-	for i, d := range o.WorkingDirs {
-		if !filepath.IsAbs(d) && ws != "" {
-			d = filepath.Join(ws, d)
-		}
-		d, _ = filepath.Abs(d)
-		o.WorkingDirs[i] = d
-		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
-			r.Check(false, "working-directory", d, "expected an existing directory (relative paths start at GITHUB_WORKSPACE)")
-		}
-	}
 	if err := r.Err(); err != nil {
 		return nil, &ConfigError{err}
 	}
@@ -120,51 +110,70 @@ type Result struct {
 	Downloaded                       bool
 }
 
-// Run performs the setup step.
+// Run performs the setup step: every check first (inputs, platform, the
+// version, the root, the cross configurations and whether each file can be
+// written), with nothing written; then the install and the writes. A
+// misconfiguration therefore leaves the root, the workspace and the
+// workflow command files as they were.
 func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 	start := e.Now()
+	p, err := makePlan(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	return p.apply(ctx, e, start)
+}
+
+// plan is everything setup decided before writing anything.
+type plan struct {
+	o                       *Options
+	plat                    arch.Platform
+	target, containerTarget string
+	version                 string
+	ports                   ports
+	sccachePath, wrapper    string
+	exports                 map[string]string
+	cross                   []crossPlan
+	installer               *release.Installer
+	prepareBeforeInstall    bool // the tool cache or the download directory lies in the root
+}
+
+// makePlan validates everything and decides what to write, writing nothing.
+func makePlan(ctx context.Context, e *runenv.Env) (*plan, error) {
 	o, err := ParseOptions(e)
 	if err != nil {
 		return nil, err
 	}
 	if o.Token != "" {
 		// Masked before it is sent anywhere or could appear in an error.
-		fmt.Fprintf(e.Stdout, "::add-mask::%s\n", o.Token)
+		e.Log().Mask(o.Token)
 	}
-	plat := arch.Detect(e.Getenv, e.GOOS, e.GOARCH)
-	target := o.Target
-	if target == "" {
-		if target, err = arch.Target(plat); err != nil {
+	p := &plan{o: o, plat: arch.Detect(e.Getenv, e.GOOS, e.GOARCH), target: o.Target}
+	if p.target == "" {
+		if p.target, err = arch.Target(p.plat); err != nil {
 			return nil, &ConfigError{err}
 		}
 	}
-	containerTarget, _ := arch.ContainerTarget(plat)
-
-	if err := prepareRoot(o.Root); err != nil {
+	p.containerTarget, _ = arch.ContainerTarget(p.plat)
+	if err := rootdir.Check(o.Root); err != nil {
 		return nil, &ConfigError{fmt.Errorf("input cache-root: %w", err)}
 	}
+	p.ports = portsFor(o.Root, e.Getenv("SCCACHE_SERVER_PORT"))
+	p.sccachePath = rootdir.Sccache(o.Root, p.target)
 
-	ports := portsFor(o.Root, e.Getenv("SCCACHE_SERVER_PORT"))
-	binDir := filepath.Join(o.Root, "bin")
-	sccachePath := filepath.Join(binDir, arch.ExeName(target))
-	cacheDir := filepath.Join(o.Root, "cache")
-
-	// The cross configurations are validated before anything is installed, so
-	// a malformed file stops the step with nothing changed.
-	plans, err := planCross(o, e.Getenv, ports)
-	if err != nil {
+	if p.cross, err = planCross(o, e.Getenv, e.Workspace(), p.ports); err != nil {
 		return nil, err
 	}
-	if len(plans) > 0 && plat.OS != "Linux" {
+	if len(p.cross) > 0 && p.plat.OS != "Linux" {
 		if o.Cross == "true" {
-			return nil, &ConfigError{fmt.Errorf("input cross: caching builds inside cross containers needs a Linux runner (this one is %s); set cross: false or auto", plat)}
+			return nil, &ConfigError{fmt.Errorf("input cross: caching builds inside cross containers needs a Linux runner (this one is %s); set cross: false or auto", p.plat)}
 		}
-		fmt.Fprintf(e.Stdout, "::notice title=rustcache-action::cross configuration left unchanged: caching inside cross containers needs a Linux runner (this one is %s)\n", plat)
-		plans = nil
+		e.Log().Noticef("cross configuration left unchanged: caching inside cross containers needs a Linux runner (this one is %s)", p.plat)
+		p.cross = nil
 	}
 
-	in := &release.Installer{
-		HTTP:         httpx.New(httpx.Options{Base: e.HTTP}),
+	p.installer = &release.Installer{
+		HTTP:         e.Client(),
 		ServerURL:    e.Getenv("GITHUB_SERVER_URL"),
 		APIURL:       e.Getenv("GITHUB_API_URL"),
 		DownloadBase: o.DownloadBase,
@@ -173,83 +182,99 @@ func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 		TempDir:      tempDir(e, o.Root),
 		Now:          e.Now,
 	}
-	version, err := in.ResolveVersion(ctx, o.Version)
-	if err != nil {
-		return nil, &ConfigError{err}
-	}
-	res, err := in.Install(ctx, version, target)
-	if err != nil {
+	p.prepareBeforeInstall = e.Getenv("RUNNER_TOOL_CACHE") == "" || e.Getenv("RUNNER_TEMP") == ""
+	if p.version, err = p.installer.ResolveVersion(ctx, o.Version); err != nil {
 		return nil, &ConfigError{err}
 	}
 	// sccache before 0.9 answers a compile before its cache entry is written;
 	// inside a cross container the server dies with cargo, so the last
 	// entries would be lost. For those releases RUSTC_WRAPPER is a script
 	// that waits for the pending writes.
-	wrapper := sccachePath
-	if needsWaitWrapper(version) && plat.OS != "Windows" {
-		wrapper = filepath.Join(binDir, WaitWrapper)
+	p.wrapper = p.sccachePath
+	if needsWaitWrapper(p.version) && p.plat.OS != "Windows" {
+		p.wrapper = filepath.Join(rootdir.Bin(o.Root), WaitWrapper)
 	}
-	exports := exportsFor(o, e.Getenv, wrapper, cacheDir, ports)
+	p.exports = exportsFor(o, e.Getenv, p.wrapper, rootdir.Cache(o.Root), p.ports)
+	return p, nil
+}
+
+// apply installs sccache and writes what the plan decided.
+func (p *plan) apply(ctx context.Context, e *runenv.Env, start time.Time) (*Result, error) {
+	o := p.o
+	rootErr := func(err error) error { return &ConfigError{fmt.Errorf("input cache-root: %w", err)} }
+	if p.prepareBeforeInstall {
+		if err := rootdir.Prepare(o.Root); err != nil {
+			return nil, rootErr(err)
+		}
+	}
+	// The tool cache first: a download that fails or does not match its
+	// checksum leaves the root untouched.
+	res, err := p.installer.Install(ctx, p.version, p.target)
+	if err != nil {
+		return nil, &ConfigError{err}
+	}
+	if err := rootdir.Prepare(o.Root); err != nil {
+		return nil, rootErr(err)
+	}
 	// A server left running on this port (an earlier job on a self-hosted
 	// runner, or an earlier setup) has another configuration: stop it, so the
 	// first compile starts one with this job's settings. It is stopped before
 	// the wrapper is replaced: Windows cannot replace a running executable.
-	run := &sccache.Runner{Path: res.Path, Env: childEnv(e, exports), Command: e.Command, Timeout: 20 * time.Second}
+	run := &sccache.Runner{Path: res.Path, Env: childEnv(e, p.exports), Command: e.Command, Timeout: 20 * time.Second}
 	if err := run.StopServer(ctx); err != nil {
-		fmt.Fprintf(e.Stdout, "::notice::could not stop an earlier sccache server on port %d: %v\n", ports.host, err)
+		e.Log().Noticef("could not stop an earlier sccache server on port %d: %v", p.ports.host, err)
 	}
-	if err := copyExecutable(res.Path, sccachePath); err != nil {
-		return nil, &ConfigError{fmt.Errorf("input cache-root: %w", err)}
+	if err := copyExecutable(res.Path, p.sccachePath); err != nil {
+		return nil, rootErr(err)
 	}
-	if err := writeSupportFiles(o.Root, wrapper, sccachePath); err != nil {
-		return nil, &ConfigError{fmt.Errorf("input cache-root: %w", err)}
+	if err := writeSupportFiles(o.Root, p.wrapper, p.sccachePath); err != nil {
+		return nil, rootErr(err)
 	}
 
 	var crossFiles []string
-	for _, p := range plans {
-		changed, err := crossconf.Ensure(p.dir, e.Getenv, CrossEntries(ports.container), true)
-		if err != nil {
-			return nil, &ConfigError{fmt.Errorf("cross configuration: %w", err)}
+	for _, c := range p.cross {
+		for _, ch := range c.changes {
+			if err := ch.Write(); err != nil {
+				return nil, &ConfigError{fmt.Errorf("cross configuration: %w", err)}
+			}
+			e.Log().Printf("cross configuration updated: %s", ch.Path)
+			crossFiles = append(crossFiles, ch.Path)
 		}
-		for _, f := range changed {
-			fmt.Fprintf(e.Stdout, "cross configuration updated: %s\n", f)
+		if len(c.changes) == 0 {
+			e.Log().Printf("cross configuration of %s already up to date", c.dir)
 		}
-		if len(changed) == 0 {
-			fmt.Fprintf(e.Stdout, "cross configuration of %s already up to date\n", p.dir)
-		}
-		crossFiles = append(crossFiles, changed...)
 	}
-	if over := crossconf.EnvOverrides(e.Getenv); len(over) > 0 && len(plans) > 0 {
-		fmt.Fprintf(e.Stdout, "::warning title=rustcache-action::%s set in the environment replace the cross configuration's lists: add RUSTC_WRAPPER, SCCACHE_DIR, SCCACHE_CACHE_SIZE, SCCACHE_DIRECT, %s to them, or builds inside cross containers will not use the cache\n", strings.Join(over, ", "), RootVar)
+	if over := crossconf.EnvOverrides(e.Getenv); len(over) > 0 && len(p.cross) > 0 {
+		e.Log().Warningf("%s set in the environment replace the cross configuration's lists: add RUSTC_WRAPPER, SCCACHE_DIR, SCCACHE_CACHE_SIZE, SCCACHE_DIRECT, %s to them, or builds inside cross containers will not use the cache", strings.Join(over, ", "), RootVar)
 	}
 
 	st, err := state.Load(o.Root)
 	if err != nil {
 		st = &state.State{}
 	}
-	st.SccacheVersion, st.SccacheTarget, st.SccachePath = version, target, sccachePath
-	st.ContainerTarget, st.Platform = containerTarget, plat.String()
-	st.CacheDir, st.CacheSize = cacheDir, o.CacheSize
+	st.SccacheVersion, st.SccacheTarget, st.SccachePath = p.version, p.target, p.sccachePath
+	st.ContainerTarget, st.Platform = p.containerTarget, p.plat.String()
+	st.CacheDir, st.CacheSize = rootdir.Cache(o.Root), o.CacheSize
 	// A size the user set in the environment wins over the input's default;
 	// save trims to the size sccache itself was given.
-	if n, err := inputs.ParseSize(strings.TrimSuffix(strings.ToUpper(exports["SCCACHE_CACHE_SIZE"]), "B")); err == nil && n > 0 {
+	if n, err := inputs.ParseSize(strings.TrimSuffix(strings.ToUpper(p.exports["SCCACHE_CACHE_SIZE"]), "B")); err == nil && n > 0 {
 		st.CacheSize = n
 	}
-	st.ServerPort, st.ContainerPort = ports.host, ports.container
+	st.ServerPort, st.ContainerPort = p.ports.host, p.ports.container
 	st.Cross, st.Downloaded = crossFiles, res.Downloaded
 	st.SetupSeconds = e.Now().Sub(start).Seconds()
 	st.Restore = nil
 	if err := state.Save(o.Root, st); err != nil {
-		return nil, &ConfigError{fmt.Errorf("input cache-root: %w", err)}
+		return nil, rootErr(err)
 	}
 
 	var cmds runenv.Commands
-	for k, v := range exports {
+	for k, v := range p.exports {
 		cmds.SetEnv(k, v)
 	}
-	cmds.AddPath(binDir)
-	cmds.SetOutput("sccache-path", sccachePath)
-	cmds.SetOutput("sccache-version", version)
+	cmds.AddPath(rootdir.Bin(o.Root))
+	cmds.SetOutput("sccache-path", p.sccachePath)
+	cmds.SetOutput("sccache-version", p.version)
 	cmds.SetOutput("cache-root", o.Root)
 	if err := cmds.Commit(e); err != nil {
 		return nil, err
@@ -258,9 +283,9 @@ func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 	if res.Downloaded {
 		how = "downloaded and verified"
 	}
-	fmt.Fprintf(e.Stdout, "sccache %s (%s) %s: %s\n", version, target, how, sccachePath)
-	return &Result{Version: version, Target: target, ContainerTarget: containerTarget, SccachePath: sccachePath,
-		Env: exports, CrossFiles: crossFiles, Downloaded: res.Downloaded}, nil
+	fmt.Fprintf(e.Stdout, "sccache %s (%s) %s: %s\n", p.version, p.target, how, p.sccachePath)
+	return &Result{Version: p.version, Target: p.target, ContainerTarget: p.containerTarget, SccachePath: p.sccachePath,
+		Env: p.exports, CrossFiles: crossFiles, Downloaded: res.Downloaded}, nil
 }
 
 // WaitWrapper is the file name, in <root>/bin, of the RUSTC_WRAPPER used with
@@ -281,13 +306,13 @@ const sccacheConf = "server_startup_timeout_ms = 60000\n"
 // writeSupportFiles writes the sccache configuration and, when the wrapper is
 // the waiting script, the script itself.
 func writeSupportFiles(root, wrapper, sccachePath string) error {
-	if err := state.WriteFileAtomic(filepath.Join(root, ConfFile), []byte(sccacheConf), 0o644); err != nil {
+	if err := safefile.Write(filepath.Join(root, ConfFile), []byte(sccacheConf), 0o644); err != nil {
 		return err
 	}
 	if wrapper == sccachePath {
 		return nil
 	}
-	return state.WriteFileAtomic(wrapper, waitScript, 0o755)
+	return safefile.Write(wrapper, waitScript, 0o755)
 }
 
 var releaseRE = regexp.MustCompile(`^v?([0-9]+)\.([0-9]+)\.`)
@@ -302,23 +327,6 @@ func needsWaitWrapper(version string) bool {
 	major, _ := strconv.Atoi(m[1])
 	minor, _ := strconv.Atoi(m[2])
 	return major == 0 && minor < 9
-}
-
-// prepareRoot creates the root layout and checks it is writable. cross runs
-// its containers as the runner's own uid, so owner-writable is enough.
-func prepareRoot(root string) error {
-	for _, d := range []string{root, filepath.Join(root, "bin"), filepath.Join(root, "cache")} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return fmt.Errorf("create %q: %w", d, err)
-		}
-	}
-	probe, err := os.CreateTemp(root, ".probe-*")
-	if err != nil {
-		return fmt.Errorf("%q is not writable: %w", root, err)
-	}
-	probe.Close()
-	os.Remove(probe.Name())
-	return nil
 }
 
 func toolCache(e *runenv.Env, root string) string {
@@ -403,7 +411,9 @@ func copyExecutable(src, dst string) error {
 	if err != nil {
 		return fmt.Errorf("stat %q: %w", src, err)
 	}
-	if di, err := os.Stat(dst); err == nil && di.Size() == si.Size() && di.ModTime().Equal(si.ModTime()) {
+	// Skipped only for a regular file of this user nobody else can write:
+	// a link planted in its place is replaced, not kept.
+	if di, err := os.Lstat(dst); err == nil && rootdir.Installed(dst) == nil && di.Size() == si.Size() && di.ModTime().Equal(si.ModTime()) {
 		return nil
 	}
 	in, err := os.Open(src)
@@ -435,10 +445,11 @@ func copyExecutable(src, dst string) error {
 	return nil
 }
 
-// crossPlan is one workspace whose cross configuration gets our entries.
+// crossPlan is one workspace whose cross configuration gets our entries,
+// and the files that change for it.
 type crossPlan struct {
-	dir    string
-	create bool
+	dir     string
+	changes []crossconf.Change
 }
 
 // CrossEntries are the passthrough and volume entries a cross container needs
@@ -453,9 +464,11 @@ func CrossEntries(containerPort int) crossconf.Entries {
 	}
 }
 
-// planCross decides which workspaces get cross entries and validates every
-// configuration source they have, before anything is written anywhere.
-func planCross(o *Options, getenv func(string) string, p ports) ([]crossPlan, error) {
+// planCross decides which workspaces get cross entries, validates every
+// configuration source they have and computes the changes, refusing files
+// that lead out of the workspace or cannot be written — before anything is
+// written anywhere.
+func planCross(o *Options, getenv func(string) string, workspace string, p ports) ([]crossPlan, error) {
 	if o.Cross == "false" {
 		return nil, nil
 	}
@@ -468,29 +481,13 @@ func planCross(o *Options, getenv func(string) string, p ports) ([]crossPlan, er
 		if len(srcs) == 0 && o.Cross == "auto" {
 			continue
 		}
-		for _, loc := range srcs {
-			b, err := os.ReadFile(loc.Path)
-			if err != nil {
-				return nil, &ConfigError{fmt.Errorf("read %q: %w", loc.Path, err)}
-			}
-			if _, _, err := crossconf.Merge(b, loc.TablePrefix, CrossEntries(p.container)); err != nil {
-				return nil, &ConfigError{withPath(err, loc.Path)}
-			}
+		changes, err := crossconf.Plan(dir, workdir.Scope(workspace, dir), getenv, CrossEntries(p.container), true)
+		if err != nil {
+			return nil, &ConfigError{err}
 		}
-		plans = append(plans, crossPlan{dir: dir, create: len(srcs) == 0})
+		plans = append(plans, crossPlan{dir: dir, changes: changes})
 	}
 	return plans, nil
-}
-
-// withPath makes sure a parse error names its file.
-func withPath(err error, path string) error {
-	var pe *crossconf.ParseError
-	if errors.As(err, &pe) && pe.Path == "" {
-		c := *pe
-		c.Path = path
-		return &c
-	}
-	return err
 }
 
 // FileError returns the file, line and column a configuration error points

@@ -1,6 +1,7 @@
 package setup_test
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,14 @@ import (
 )
 
 func TestSetupExportsAndInstalls(t *testing.T) {
+	// Registered first, this check runs after every other cleanup.
+	var addr string
+	t.Cleanup(func() {
+		if c, err := net.Dial("tcp", addr); addr != "" && err == nil {
+			c.Close()
+			t.Errorf("an sccache server still listens on %s after the test", addr)
+		}
+	})
 	r := actiontest.New(t)
 	s := r.Run("setup", map[string]string{"sccache-version": r.Version, "cache-size": "500M"}, nil)
 	if s.Code != 0 {
@@ -50,10 +59,6 @@ func TestSetupExportsAndInstalls(t *testing.T) {
 	if conf, err := os.ReadFile(want["SCCACHE_CONF"]); err != nil || !strings.Contains(string(conf), "server_startup_timeout_ms") {
 		t.Errorf("sccache.conf = %q, %v", conf, err)
 	}
-	out, err := exec.Command(want["RUSTC_WRAPPER"], "--version").CombinedOutput()
-	if err != nil || !strings.HasPrefix(string(out), "sccache ") {
-		t.Errorf("installed sccache --version: %v %q", err, out)
-	}
 	asset := arch.AssetName(r.Version, "x86_64-unknown-linux-musl")
 	if n := r.Release.Count(asset); n != 1 {
 		t.Errorf("downloads = %d, want 1", n)
@@ -70,6 +75,20 @@ func TestSetupExportsAndInstalls(t *testing.T) {
 	}
 	if d := cmp.Diff(s.Env, s2.Env); d != "" {
 		t.Errorf("second setup exported something else:\n%s", d)
+	}
+	// The waiting wrapper asks the server of the job's port for its
+	// statistics, which starts one there: the runner stops it at cleanup.
+	addr = net.JoinHostPort("127.0.0.1", s.Env["SCCACHE_SERVER_PORT"])
+	cmd := exec.Command(want["RUSTC_WRAPPER"], "--version")
+	cmd.Env = append(os.Environ(), "SCCACHE_SERVER_PORT="+s.Env["SCCACHE_SERVER_PORT"])
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "sccache ") {
+		t.Errorf("installed sccache --version: %v %q", err, out)
+	}
+	if c, err := net.Dial("tcp", addr); err != nil {
+		t.Errorf("the wrapper started no server on the job's port: %v", err)
+	} else {
+		c.Close()
 	}
 }
 
@@ -97,11 +116,12 @@ func TestSetupPrecedence(t *testing.T) {
 // GITHUB_ENV, GITHUB_PATH and GITHUB_OUTPUT empty and names the problem.
 func TestSetupFailuresChangeNothing(t *testing.T) {
 	tests := []struct {
-		name   string
-		inputs map[string]string
-		env    map[string]string
-		fault  fakerelease.Fault
-		want   string
+		name    string
+		inputs  map[string]string
+		env     map[string]string
+		fault   fakerelease.Fault
+		prepare func(t *testing.T, r *actiontest.Runner) map[string]string // more inputs
+		want    string
 	}{
 		{name: "bad version", inputs: map[string]string{"sccache-version": "1.x"}, want: "input sccache-version"},
 		{name: "bad size", inputs: map[string]string{"cache-size": "2X"}, want: "input cache-size"},
@@ -114,6 +134,34 @@ func TestSetupFailuresChangeNothing(t *testing.T) {
 		{name: "unknown platform", env: map[string]string{"RUNNER_OS": "FreeBSD"}, want: "RUNNER_OS=\"FreeBSD\""},
 		{name: "checksum mismatch", fault: fakerelease.WrongChecksum, want: "checksum"},
 		{name: "404 asset", fault: fakerelease.NotFound, want: "not found"},
+		{name: "working directory climbs out", inputs: map[string]string{"working-directory": "../../etc", "cross": "true"}, want: "climbs out of it"},
+		{name: "malformed Cross.toml", prepare: func(t *testing.T, r *actiontest.Runner) map[string]string {
+			writeFile(t, filepath.Join(r.Workspace, "Cross.toml"), "[build.env\npassthrough = 1\n")
+			return nil
+		}, want: "Cross.toml"},
+		{name: "read-only workspace", prepare: func(t *testing.T, r *actiontest.Runner) map[string]string {
+			readOnly(t, r.Workspace)
+			return map[string]string{"cross": "true"}
+		}, want: "cannot be written"},
+		{name: "Cross.toml links out of the workspace", prepare: func(t *testing.T, r *actiontest.Runner) map[string]string {
+			victim := filepath.Join(r.Dir, "victim.toml")
+			writeFile(t, victim, "[build]\nxargo = false\n")
+			os.Symlink(victim, filepath.Join(r.Workspace, "Cross.toml"))
+			return nil
+		}, want: "is not written"},
+		{name: "cache-root is the workspace", prepare: func(t *testing.T, r *actiontest.Runner) map[string]string {
+			writeFile(t, filepath.Join(r.Workspace, "cache", "kept.txt"), "the repository's own cache/")
+			return map[string]string{"cache-root": r.Workspace}
+		}, want: "not created by rustcache-action"},
+		{name: "cache-root of another user", prepare: func(t *testing.T, r *actiontest.Runner) map[string]string {
+			if os.Geteuid() != 0 {
+				t.Skip("needs root to chown")
+			}
+			root := filepath.Join(r.Dir, "theirs")
+			os.Mkdir(root, 0o755)
+			os.Chown(root, 65534, 65534)
+			return map[string]string{"cache-root": root}
+		}, want: "belongs to uid 65534"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -129,6 +177,12 @@ func TestSetupFailuresChangeNothing(t *testing.T) {
 				}
 				r.Release.Fail(name, tc.fault, -1)
 			}
+			if tc.prepare != nil {
+				for k, v := range tc.prepare(t, r) {
+					in[k] = v
+				}
+			}
+			before := actiontest.Tree(t, r.Dir)
 			s := r.Run("setup", in, nil)
 			if s.Code == 0 {
 				t.Fatalf("setup succeeded:\n%s", s.Stdout)
@@ -140,8 +194,8 @@ func TestSetupFailuresChangeNothing(t *testing.T) {
 			if len(s.Env) != 0 || len(s.Path) != 0 || len(s.Outputs) != 0 {
 				t.Errorf("failed setup wrote env %v path %v outputs %v", s.Env, s.Path, s.Outputs)
 			}
-			if _, err := os.Stat(filepath.Join(r.Temp, "rustcache", "bin", "sccache")); err == nil {
-				t.Errorf("failed setup installed sccache into the root")
+			if d := cmp.Diff(before, actiontest.Tree(t, r.Dir)); d != "" {
+				t.Errorf("failed setup changed files (-before +after):\n%s", d)
 			}
 		})
 	}
@@ -173,4 +227,28 @@ func TestWrapperByVersion(t *testing.T) {
 			}
 		})
 	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readOnly makes dir unwritable, for root too: the immutable attribute.
+func readOnly(t *testing.T, dir string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		os.Chmod(dir, 0o555)
+		t.Cleanup(func() { os.Chmod(dir, 0o755) })
+		return
+	}
+	if out, err := exec.Command("chattr", "+i", dir).CombinedOutput(); err != nil {
+		t.Skipf("chattr +i unavailable: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("chattr", "-i", dir).Run() })
 }

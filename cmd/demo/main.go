@@ -33,14 +33,18 @@ func main() {
 		os.Exit(1)
 	}
 	tb := actiontest.NewStandalone(dir)
-	defer func() {
-		tb.Close()
-		if !*keep {
-			os.RemoveAll(dir)
-		} else {
+	// The first cleanup runs last, on every path: tb.Fatal runs the
+	// cleanups before it exits.
+	tb.Cleanup(func() {
+		if *keep {
 			fmt.Println("kept", dir)
+			return
 		}
-	}()
+		if err := os.RemoveAll(dir); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	})
+	defer tb.Close()
 
 	svc := fakecache.NewV1(tb)
 	r := actiontest.New(tb).With(svc.Env())

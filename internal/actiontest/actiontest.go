@@ -7,9 +7,10 @@
 package actiontest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,8 @@ import (
 
 	"github.com/org/rustcache-action/internal/cli"
 	"github.com/org/rustcache-action/internal/fakerelease"
+	"github.com/org/rustcache-action/internal/ghcmd"
+	"github.com/org/rustcache-action/internal/httpx"
 	"github.com/org/rustcache-action/internal/runenv"
 )
 
@@ -33,6 +36,12 @@ type Runner struct {
 	Env map[string]string
 	// Version is the sccache-version input given to setup by default.
 	Version string
+
+	// Timeouts bound each attempt of the steps' requests (zero: the
+	// defaults).
+	Timeouts httpx.Timeouts
+
+	stoppers map[string]bool // sccache servers (path and port) stopped at cleanup
 }
 
 // New builds a runner with a fake release server.
@@ -124,14 +133,17 @@ func (r *Runner) Run(cmd string, inputs map[string]string, jobEnv map[string]str
 	}
 	var out bytes.Buffer
 	e := runenv.FromMap(env, &out, nil)
+	e.Timeouts = r.Timeouts
 	code := cli.Main(context.Background(), []string{"rustcache-action", cmd}, e)
-	s := &Step{Code: code, Stdout: out.String(), Env: ParseKV(read(files["GITHUB_ENV"])),
-		Outputs: ParseKV(read(files["GITHUB_OUTPUT"])), Summary: read(files["GITHUB_STEP_SUMMARY"])}
-	for _, l := range strings.Split(read(files["GITHUB_PATH"]), "\n") {
-		if l != "" {
-			s.Path = append(s.Path, l)
+	for _, f := range []string{"GITHUB_ENV", "GITHUB_OUTPUT"} {
+		if _, err := ghcmd.Parse(read(files[f]), false); err != nil {
+			r.T.Errorf("%s %s: the runner cannot read %s: %v", cmd, f, files[f], err)
 		}
 	}
+	s := &Step{Code: code, Stdout: out.String(), Env: ParseKV(read(files["GITHUB_ENV"])),
+		Outputs: ParseKV(read(files["GITHUB_OUTPUT"])), Summary: read(files["GITHUB_STEP_SUMMARY"])}
+	s.Path = ghcmd.ParsePath(read(files["GITHUB_PATH"]))
+	r.stopAtCleanup(s)
 	if jobEnv != nil {
 		for k, v := range s.Env {
 			jobEnv[k] = v
@@ -140,29 +152,41 @@ func (r *Runner) Run(cmd string, inputs map[string]string, jobEnv map[string]str
 	return s
 }
 
+// stopAtCleanup makes sure the sccache server a later step or build starts
+// on the port a setup step exported is stopped when the test ends.
+func (r *Runner) stopAtCleanup(s *Step) {
+	path, port := s.Outputs["sccache-path"], s.Env["SCCACHE_SERVER_PORT"]
+	if path == "" || port == "" || r.stoppers[path+"\x00"+port] {
+		return
+	}
+	if r.stoppers == nil {
+		r.stoppers = map[string]bool{}
+	}
+	r.stoppers[path+"\x00"+port] = true
+	r.T.Cleanup(func() { StopServer(path, port) })
+}
+
+// StopServer stops the sccache server listening on port, if any (sccache
+// --stop-server never starts one).
+func StopServer(sccache, port string) {
+	cmd := exec.Command(sccache, "--stop-server")
+	cmd.Env = append(os.Environ(), "SCCACHE_SERVER_PORT="+port)
+	_ = cmd.Run()
+}
+
 func read(p string) string {
 	b, _ := os.ReadFile(p)
 	return string(b)
 }
 
-// ParseKV parses a GITHUB_ENV / GITHUB_OUTPUT file: `k=v` lines and
-// `k<<DELIM` heredocs.
+// ParseKV reads a GITHUB_ENV / GITHUB_OUTPUT file with the runner's own
+// algorithm (ghcmd.Parse); the last value of a name wins, as in the runner.
+// A file the runner could not read gives what it read up to the fault.
 func ParseKV(s string) map[string]string {
+	ps, _ := ghcmd.Parse(s, false)
 	out := map[string]string{}
-	sc := bufio.NewScanner(strings.NewReader(s))
-	for sc.Scan() {
-		line := sc.Text()
-		if k, delim, ok := strings.Cut(line, "<<"); ok && !strings.Contains(k, "=") {
-			var val []string
-			for sc.Scan() && sc.Text() != delim {
-				val = append(val, sc.Text())
-			}
-			out[k] = strings.Join(val, "\n")
-			continue
-		}
-		if k, v, ok := strings.Cut(line, "="); ok {
-			out[k] = v
-		}
+	for _, p := range ps {
+		out[p.Name] = p.Value
 	}
 	return out
 }
@@ -203,4 +227,38 @@ func (r *Runner) Fresh() *Runner {
 		}
 	}
 	return r
+}
+
+// Tree lists every file, directory and link below dir — mode, and the
+// SHA-256 of the content or the link target — for comparing a tree before
+// and after a step. The runner's workflow command files are left out.
+func Tree(t testing.TB, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		switch {
+		case rel == "cmdfiles" && fi.IsDir():
+			return filepath.SkipDir
+		case fi.Mode()&os.ModeSymlink != 0:
+			l, _ := os.Readlink(p)
+			out[rel] = "link to " + l
+		case fi.Mode().IsRegular():
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			out[rel] = fmt.Sprintf("%v %x", fi.Mode(), sha256.Sum256(b))
+		default:
+			out[rel] = fi.Mode().String()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

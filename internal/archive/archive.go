@@ -3,6 +3,7 @@ package archive
 import (
 	"errors"
 	"fmt"
+	"path"
 	"path/filepath"
 	"strings"
 )
@@ -57,24 +58,81 @@ func prefixFor(dir, base string) (string, error) {
 	return filepath.ToSlash(rel), nil
 }
 
-// resolve maps an archive entry name to a path relative to dir, in the form
-// filepath uses, after joining it to base the way tar -P -C base would. It
-// returns "." for dir itself and ErrUnsafe for absolute names and names that
-// resolve outside dir.
-func resolve(name, dir, base string) (string, error) {
+// checkName rejects the entry names no archive of a directory holds: empty
+// names, names with NUL, and absolute names.
+func checkName(name string) error {
 	trimmed := strings.TrimRight(name, "/")
 	switch {
 	case name == "":
-		return "", fmt.Errorf("%w: empty entry name", ErrUnsafe)
+		return fmt.Errorf("%w: empty entry name", ErrUnsafe)
 	case strings.ContainsRune(name, 0):
-		return "", fmt.Errorf("%w: entry name %q contains NUL", ErrUnsafe, name)
+		return fmt.Errorf("%w: entry name %q contains NUL", ErrUnsafe, name)
 	case strings.HasPrefix(name, "/") || filepath.IsAbs(name) || filepath.VolumeName(trimmed) != "":
-		return "", fmt.Errorf("%w: absolute entry name %q", ErrUnsafe, name)
+		return fmt.Errorf("%w: absolute entry name %q", ErrUnsafe, name)
 	}
-	joined := filepath.Join(base, filepath.FromSlash(trimmed))
-	rel, err := filepath.Rel(dir, joined)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
-		return "", fmt.Errorf("%w: entry %q resolves to %q, outside %q", ErrUnsafe, name, joined, dir)
+	return nil
+}
+
+// entryNames maps the entry names of one archive to paths below the
+// directory it is extracted to. Names are relative to the workspace, and the
+// directory's own name is the prefix of every entry: the directory's path
+// relative to the extracting job's workspace, to begin with. An archive of a
+// directory (what [Write] and actions/cache make) begins with the directory
+// itself; when that first entry is a directory at another place, the archive
+// was saved with the directory elsewhere relative to its workspace (another
+// RUNNER_TEMP, another cache-root, another workspace), and its first entry's
+// name becomes the prefix: the entry is extracted by its own layout.
+type entryNames struct {
+	root string // the archived directory's name, cleaned ("." for the workspace itself)
+}
+
+// newEntryNames expects the archived directory at dir relative to base.
+func newEntryNames(dir, base string) (entryNames, error) {
+	prefix, err := prefixFor(dir, base)
+	if err != nil {
+		return entryNames{}, err
 	}
-	return rel, nil
+	return entryNames{root: path.Clean(prefix)}, nil
+}
+
+// first sees the archive's first entry: one inside the expected directory
+// keeps the expectation, a directory elsewhere becomes the archive's root.
+func (l *entryNames) first(name string, isDir bool) error {
+	_, err := l.rel(name)
+	if err == nil || !isDir || checkName(name) != nil {
+		return err
+	}
+	l.root = path.Clean(name)
+	return nil
+}
+
+// rel maps an entry name to a path relative to the destination, in the form
+// filepath uses: "." for the archived directory itself, and ErrUnsafe for a
+// name outside it.
+func (l *entryNames) rel(name string) (string, error) {
+	if err := checkName(name); err != nil {
+		return "", err
+	}
+	clean := path.Clean(name)
+	var rest string
+	switch {
+	case clean == l.root:
+		return ".", nil
+	case l.root == ".":
+		rest = clean
+	case strings.HasPrefix(clean, l.root+"/"):
+		rest = clean[len(l.root)+1:]
+	default:
+		return "", fmt.Errorf("%w: entry %q lies outside the archived directory %q", ErrUnsafe, name, l.root)
+	}
+	if !filepath.IsLocal(filepath.FromSlash(rest)) || !isLocalSlash(rest) {
+		return "", fmt.Errorf("%w: entry %q lies outside the archived directory %q", ErrUnsafe, name, l.root)
+	}
+	return filepath.FromSlash(rest), nil
+}
+
+// isLocalSlash reports whether a cleaned slash-separated path stays below its
+// base: neither ".." nor starting with "../".
+func isLocalSlash(p string) bool {
+	return p != ".." && !strings.HasPrefix(p, "../")
 }

@@ -80,8 +80,16 @@
 // end-of-archive marker was seen and every entry passed the checks below.
 // On any error the sibling is removed and the destination is left as it was.
 //
-// An entry is accepted only when its name, joined to the workspace, resolves
-// inside the destination directory (or is the directory itself). Rejected
+// Names are relative to the workspace, so an entry is expected to resolve,
+// joined to the extracting job's workspace, inside the destination directory
+// (or to be the directory itself). An archive saved with the directory at
+// another place relative to its workspace (another RUNNER_TEMP, cache-root or
+// workspace) begins with that directory under its old name: when the first
+// entry is a directory outside the expected place, its name takes the
+// expected name's place, and every entry is extracted by its path below it —
+// the archive's own layout. tar -P -C $GITHUB_WORKSPACE would write such an
+// archive back to where it came from; this package always writes it into the
+// destination. An entry outside the archived directory is rejected. Rejected
 // with [ErrUnsafe]: absolute names, names that leave the destination, symbolic
 // links of any kind (the cache has none, and refusing them means no entry can
 // ever make a later path resolve elsewhere), hard links whose target is not a

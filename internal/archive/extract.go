@@ -50,22 +50,26 @@ type ExtractOptions struct {
 
 // Extract reads a tar+zstd stream from r and materialises its content at dir
 // atomically. Entries are written into a new sibling directory of dir (named
-// ".<base name of dir>.tmp-*"); only entries whose names, joined to base (the
-// workspace), resolve inside dir are accepted; and only when the whole stream
-// has been read and verified does the sibling replace dir (an existing dir is
-// swapped out and removed). On any error the sibling is removed and dir is
-// left exactly as it was. dir and base must be absolute; dir's parent is
-// created when missing.
+// ".<base name of dir>.tmp-*"); only entries inside the archived directory
+// are accepted, each placed at its path below it. Names are relative to base
+// (the workspace), so the archived directory is expected at dir's path
+// relative to base; an archive whose first entry is a directory elsewhere was
+// saved with the directory at another place relative to its workspace, and is
+// extracted by that first entry's name instead (see [Write]: the directory is
+// always the first entry). Only when the whole stream has been read and
+// verified does the sibling replace dir (an existing dir is swapped out and
+// removed). On any error the sibling is removed and dir is left exactly as it
+// was. dir and base must be absolute; dir's parent is created when missing.
 //
 // Errors from the archive itself wrap [ErrCorrupt] or [ErrUnsafe] (and
 // [ErrTooLarge] for the limits); anything else comes from reading r, from
 // the file system, or from ctx.
 func Extract(ctx context.Context, r io.Reader, dir, base string, opts ExtractOptions) (Stats, error) {
-	if _, err := prefixFor(dir, base); err != nil {
+	names, err := newEntryNames(dir, base)
+	if err != nil {
 		return Stats{}, fmt.Errorf("extract to %q: %w", dir, err)
 	}
 	dir = filepath.Clean(dir)
-	base = filepath.Clean(base)
 	if opts.MaxBytes <= 0 {
 		opts.MaxBytes = DefaultMaxBytes
 	}
@@ -85,12 +89,12 @@ func Extract(ctx context.Context, r io.Reader, dir, base string, opts ExtractOpt
 		return Stats{}, fmt.Errorf("extract to %q: %w", dir, err)
 	}
 	x := &extractor{
-		ctx:  ctx,
-		dir:  dir,
-		base: base,
-		tmp:  tmp,
-		opts: opts,
-		buf:  make([]byte, 256<<10),
+		ctx:   ctx,
+		dir:   dir,
+		tmp:   tmp,
+		names: names,
+		opts:  opts,
+		buf:   make([]byte, 256<<10),
 	}
 	st, err := x.run(r)
 	if err == nil {
@@ -107,11 +111,12 @@ func Extract(ctx context.Context, r io.Reader, dir, base string, opts ExtractOpt
 type extractor struct {
 	ctx  context.Context
 	dir  string // destination
-	base string // workspace the names are relative to
 	tmp  string // sibling of dir that receives the entries
 	opts ExtractOptions
 	buf  []byte
 
+	names    entryNames // set by the first entry
+	rooted   bool       // whether the first entry was seen
 	st       Stats
 	expanded int64     // declared file sizes so far, duplicates included
 	dirs     []dirMeta // directories whose mode and time are set at the end
@@ -213,7 +218,13 @@ func (x *extractor) entry(h *tar.Header, tr *tar.Reader, br *budgetReader) error
 	if h.Typeflag == tar.TypeXGlobalHeader {
 		return nil // PAX global defaults: nothing this package uses
 	}
-	rel, err := resolve(h.Name, x.dir, x.base)
+	if !x.rooted {
+		if err := x.names.first(h.Name, h.Typeflag == tar.TypeDir); err != nil {
+			return err
+		}
+		x.rooted = true
+	}
+	rel, err := x.names.rel(h.Name)
 	if err != nil {
 		return err
 	}
@@ -253,7 +264,7 @@ func (x *extractor) mkdir(h *tar.Header, rel, target string) error {
 	}
 	x.dirs = append(x.dirs, dirMeta{
 		rel:   rel,
-		mode:  fs.FileMode(h.Mode).Perm() | 0o700,
+		mode:  safeMode(h.Mode) | 0o700,
 		mtime: h.ModTime,
 		atime: h.AccessTime,
 	})
@@ -315,7 +326,7 @@ func (x *extractor) file(h *tar.Header, tr *tar.Reader, rel, target string) erro
 		f.Close()
 		return fmt.Errorf("%w: entry %q holds %d bytes, header says %d", ErrCorrupt, h.Name, n, h.Size)
 	}
-	if err := f.Chmod(fs.FileMode(h.Mode).Perm()); err != nil {
+	if err := f.Chmod(safeMode(h.Mode)); err != nil {
 		f.Close()
 		return fsErr(err)
 	}
@@ -330,12 +341,17 @@ func (x *extractor) file(h *tar.Header, tr *tar.Reader, rel, target string) erro
 	return nil
 }
 
+// safeMode is an entry's permission bits without group and other write:
+// the cache directory lies under the action's root, which another local user
+// of the runner must not be able to edit, whatever modes an entry claims.
+func safeMode(m int64) fs.FileMode { return fs.FileMode(m).Perm() &^ 0o022 }
+
 // link recreates a hard link to a regular file extracted earlier.
 func (x *extractor) link(h *tar.Header, rel, target string) error {
 	if rel == "." {
 		return fmt.Errorf("%w: hard link %q names the destination directory itself", ErrUnsafe, h.Name)
 	}
-	trel, err := resolve(h.Linkname, x.dir, x.base)
+	trel, err := x.names.rel(h.Linkname)
 	if err != nil {
 		return fmt.Errorf("hard link %q: %w", h.Name, err)
 	}

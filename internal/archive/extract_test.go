@@ -49,7 +49,12 @@ func hostileCases() []hostileCase {
 		{name: "dot dot deep", is: ErrUnsafe, stream: tarZst(true, reg(p+"/a/../../../../../evil", "x"))},
 		{name: "sibling sharing the prefix", is: ErrUnsafe, stream: tarZst(true, reg(p+"x/evil", "x"))},
 		{name: "workspace file", is: ErrUnsafe, stream: tarZst(true, reg("src/main.rs", "fn main() {}"))},
-		{name: "directory outside", is: ErrUnsafe, stream: tarZst(true, dirEnt(p+"/../outside/"))},
+		{name: "directory outside", is: ErrUnsafe, stream: tarZst(true, dirEnt(p+"/"), dirEnt(p+"/../outside/"))},
+		// An archive saved elsewhere is taken by its first entry: everything
+		// after it must lie inside that directory.
+		{name: "saved elsewhere, then outside it", is: ErrUnsafe, stream: tarZst(true, dirEnt("../other/cache/"), reg("../other/evil", "x"))},
+		{name: "saved elsewhere, then at the expected place", is: ErrUnsafe, stream: tarZst(true, dirEnt("../other/cache/"), reg(p+"/a", "x"))},
+		{name: "saved elsewhere, without its directory", is: ErrUnsafe, stream: tarZst(true, reg("../other/cache/a", "x"))},
 		{name: "file in place of the cache dir", is: ErrUnsafe, stream: tarZst(true, reg(p, "x"))},
 		// Links and special files.
 		{name: "symlink inside", is: ErrUnsafe, stream: tarZst(true, reg(p+"/a", "x"), special(tar.TypeSymlink, p+"/l", "a"))},
@@ -285,6 +290,41 @@ func TestExtractAccepts(t *testing.T) {
 				"x/y": {Dir: true, Mode: os.ModeDir | 0o755}, "x/y/f": {Mode: 0o600, Size: 1},
 			},
 			stats: Stats{Files: 1, Bytes: 1},
+		},
+		{
+			name: "group and other write dropped",
+			entries: []tarEntry{
+				withMode(dirEnt(p+"/"), 0o777), withMode(dirEnt(p+"/d/"), 0o775), withMode(reg(p+"/d/f", "f"), 0o666), withMode(reg(p+"/x", "x"), 0o777),
+			},
+			want: map[string]entry{
+				".": {Dir: true, Mode: os.ModeDir | 0o755}, "d": {Dir: true, Mode: os.ModeDir | 0o755},
+				"d/f": {Mode: 0o644, Size: 1}, "x": {Mode: 0o755, Size: 1},
+			},
+			stats: Stats{Files: 2, Dirs: 2, Bytes: 2},
+		},
+		{
+			// Saved by a job whose cache dir lay elsewhere relative to its
+			// workspace (another RUNNER_TEMP, cache-root or workspace).
+			name: "saved with the cache elsewhere",
+			entries: []tarEntry{
+				dirEnt("../../../../runner-2/_temp/rustcache/cache/"), dirEnt("../../../../runner-2/_temp/rustcache/cache/d/"),
+				reg("../../../../runner-2/_temp/rustcache/cache/d/f", "data"),
+				special(tar.TypeLink, "../../../../runner-2/_temp/rustcache/cache/g", "../../../../runner-2/_temp/rustcache/cache/d/f"),
+			},
+			want: map[string]entry{
+				".": {Dir: true, Mode: os.ModeDir | 0o755}, "d": {Dir: true, Mode: os.ModeDir | 0o755},
+				"d/f": {Mode: 0o644, Size: 4}, "g": {Mode: 0o644, Size: 4},
+			},
+			stats: Stats{Files: 2, Dirs: 2, Bytes: 4},
+		},
+		{
+			name:    "saved with the cache inside the workspace",
+			entries: []tarEntry{dirEnt("./"), reg("./a", "x"), reg("b/c", "yz")},
+			want: map[string]entry{
+				".": {Dir: true, Mode: os.ModeDir | 0o755}, "a": {Mode: 0o644, Size: 1}, "b": {Dir: true, Mode: os.ModeDir | 0o755},
+				"b/c": {Mode: 0o644, Size: 2},
+			},
+			stats: Stats{Files: 2, Dirs: 1, Bytes: 3},
 		},
 		{
 			name: "read-only directory and special bits",

@@ -19,7 +19,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-func TestPrefixAndResolve(t *testing.T) {
+func TestPrefixAndEntryNames(t *testing.T) {
 	tests := []struct {
 		name, dir, base string
 		prefix          string
@@ -38,6 +38,9 @@ func TestPrefixAndResolve(t *testing.T) {
 		{name: "absolute", dir: "/w/c", base: "/w", prefix: "c", entry: "/w/c/x", unsafe: true},
 		{name: "empty", dir: "/w/c", base: "/w", prefix: "c", entry: "", unsafe: true},
 		{name: "nul", dir: "/w/c", base: "/w", prefix: "c", entry: "c/a\x00b", unsafe: true},
+		{name: "workspace root escape", dir: "/w", base: "/w", prefix: ".", entry: "./../x", unsafe: true},
+		{name: "above an outside root", dir: "/r/temp/cache", base: "/r/work/repo", prefix: "../../temp/cache", entry: "../../temp/x", unsafe: true},
+		{name: "dot dot below an outside root", dir: "/r/temp/cache", base: "/r/work/repo", prefix: "../../temp/cache", entry: "../../temp/cache/a/../../../x", unsafe: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -45,15 +48,19 @@ func TestPrefixAndResolve(t *testing.T) {
 			if err != nil || p != tt.prefix {
 				t.Errorf("prefixFor = %q, %v; want %q", p, err, tt.prefix)
 			}
-			rel, err := resolve(tt.entry, tt.dir, tt.base)
+			names, err := newEntryNames(tt.dir, tt.base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rel, err := names.rel(tt.entry)
 			if tt.unsafe {
 				if !errors.Is(err, ErrUnsafe) {
-					t.Errorf("resolve(%q) = %q, %v; want ErrUnsafe", tt.entry, rel, err)
+					t.Errorf("rel(%q) = %q, %v; want ErrUnsafe", tt.entry, rel, err)
 				}
 				return
 			}
 			if err != nil || rel != filepath.FromSlash(tt.rel) {
-				t.Errorf("resolve(%q) = %q, %v; want %q", tt.entry, rel, err, tt.rel)
+				t.Errorf("rel(%q) = %q, %v; want %q", tt.entry, rel, err, tt.rel)
 			}
 		})
 	}
@@ -122,6 +129,45 @@ func TestRoundTrip(t *testing.T) {
 			if wst.Files != len(files) || wst.Dirs != len(dirs) {
 				t.Errorf("stats %+v, want %d files and %d dirs", wst, len(files), len(dirs))
 			}
+		})
+	}
+}
+
+// TestRoundTripElsewhere saves a cache from one runner's layout and restores
+// it on runners whose cache directory and workspace lie elsewhere, at other
+// depths: the tree comes back whole below the new directory.
+func TestRoundTripElsewhere(t *testing.T) {
+	dirs, files := realisticTree()
+	root := t.TempDir()
+	src, srcBase := filepath.Join(root, "a", "_temp", "rustcache", "cache"), filepath.Join(root, "a", "_work", "repo", "repo")
+	buildTree(t, src, dirs, files)
+	if err := os.MkdirAll(srcBase, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	want := snapshot(t, src)
+	data, wst := writeArchive(t, src, srcBase, WriteOptions{})
+	tests := []struct{ name, dir, base string }{
+		{"other runner directory", "b/_temp/rustcache/cache", "b/_work/repo/repo"},
+		{"other cache-root, same workspace", "x/y/z/root/cache", "a/_work/repo/repo"},
+		{"other workspace, same cache-root", "a/_temp/rustcache/cache", "w"},
+		{"cache below the workspace", "ws/.cache/rustcache/cache", "ws"},
+		{"cache is the workspace", "c", "c"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, base := filepath.Join(root, tt.dir), filepath.Join(root, tt.base)
+			if err := os.RemoveAll(dir); err != nil {
+				t.Fatal(err)
+			}
+			xst, err := Extract(context.Background(), bytes.NewReader(data), dir, base, ExtractOptions{})
+			if err != nil {
+				t.Fatalf("Extract: %v", err)
+			}
+			if xst != wst {
+				t.Errorf("Write stats %+v, Extract stats %+v", wst, xst)
+			}
+			sameTree(t, want, snapshot(t, dir))
+			noLeftovers(t, dir)
 		})
 	}
 }

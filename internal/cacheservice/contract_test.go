@@ -315,6 +315,48 @@ var contractCases = []struct {
 			t.Fatal("restored bytes differ")
 		}
 	}},
+	{"StallsAreRetried", func(t *testing.T, tg *target) {
+		// A service that accepts a request and never answers, and bodies
+		// that stop in the middle, cost the idle timeout each and are
+		// retried: a test deadline far above it is never reached.
+		stallClient := func(cfg *cacheservice.Config) {
+			o := testHTTP()
+			o.Idle = 200 * time.Millisecond
+			cfg.HTTP = httpx.New(o)
+		}
+		c := newClient(t, tg.env, stallClient)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		data := payload(3*testSegment+100, 11)
+		tg.ctl.Inject(fakecache.KindUpload, fakecache.Fault{Delay: time.Hour})
+		tg.ctl.Inject(fakecache.KindCommit, fakecache.Fault{Delay: time.Hour})
+		if _, err := c.Save(ctx, "stalled", version, bytes.NewReader(data)); err != nil {
+			t.Fatalf("Save: %v", err)
+		}
+		tg.ctl.ResetCounts()
+		tg.ctl.Inject(fakecache.KindLookup, fakecache.Fault{Delay: time.Hour})
+		tg.ctl.Inject(fakecache.KindDownload,
+			fakecache.Fault{Stall: true, StallAt: 100},
+			fakecache.Fault{Stall: true, StallAt: 0},
+			fakecache.Fault{Stall: true, StallAt: testSegment / 2})
+		e, err := c.Lookup(ctx, "stalled", nil, version)
+		if err != nil || e == nil {
+			t.Fatalf("Lookup = %+v, %v", e, err)
+		}
+		var buf bytes.Buffer
+		if _, err := c.Download(ctx, e, &buf); err != nil {
+			t.Fatalf("Download: %v", err)
+		}
+		if !bytes.Equal(buf.Bytes(), data) {
+			t.Fatal("restored bytes differ after stalled bodies")
+		}
+		if n, want := tg.ctl.Count(fakecache.KindDownload), 4+3; n < want {
+			t.Errorf("%d download requests, want at least %d (three stalled and tried again)", n, want)
+		}
+		if ctx.Err() != nil {
+			t.Errorf("only the test's deadline ended a stall")
+		}
+	}},
 	{"BrokenBodies", func(t *testing.T, tg *target) {
 		c := newClient(t, tg.env)
 		data := payload(3*testSegment+100, 9)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/org/rustcache-action/internal/ghcmd"
 	"github.com/org/rustcache-action/internal/runenv"
 	"github.com/org/rustcache-action/restore"
 	"github.com/org/rustcache-action/save"
@@ -64,27 +65,17 @@ func Main(ctx context.Context, args []string, e *runenv.Env) int {
 		return ExitUsage
 	}
 	if err != nil {
+		title := ghcmd.Title + " " + args[1]
 		if path, line, col, ok := setup.FileError(err); ok {
-			fmt.Fprintf(e.Stdout, "::error file=%s,line=%d,col=%d,title=rustcache-action %s::%s\n", escapeProperty(path), line, col, args[1], escape(err.Error()))
+			e.Log().Annotate(ghcmd.Error, ghcmd.Annotation{Title: title, File: path, Line: line, Col: col}, err.Error())
 			return ExitFailed
 		}
 		// One annotation per line of a joined error, so each bad input is
 		// listed on its own.
 		for _, line := range strings.Split(err.Error(), "\n") {
-			fmt.Fprintf(e.Stdout, "::error title=rustcache-action %s::%s\n", args[1], escape(line))
+			e.Log().Annotate(ghcmd.Error, ghcmd.Annotation{Title: title}, line)
 		}
 		return ExitFailed
 	}
 	return ExitOK
-}
-
-// escape encodes a workflow command's message as the runner expects.
-func escape(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
-}
-
-// escapeProperty encodes a workflow command property (file=…) as the runner
-// expects: a comma or colon in a path would end the property.
-func escapeProperty(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
 }

@@ -9,12 +9,6 @@ import (
 	"github.com/org/rustcache-action/internal/runenv"
 )
 
-func TestEscapeProperty(t *testing.T) {
-	if got := escapeProperty("/w/a,b:c%d"); got != "/w/a%2Cb%3Ac%25d" {
-		t.Errorf("escapeProperty = %q", got)
-	}
-}
-
 func TestUsage(t *testing.T) {
 	var out bytes.Buffer
 	e := runenv.FromMap(nil, &out, nil)

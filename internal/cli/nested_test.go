@@ -111,13 +111,15 @@ func noWarnings(t *testing.T, steps ...*actiontest.Step) {
 
 // TestNestedRoute: without credentials in the run steps, restore and save
 // hand the keys and the entry's paths to actions/cache, which moves the
-// archive; the program still reports, and an entry either transport saved is
-// found by the other (same key, same version, same archive layout).
+// archive; the program still checks, skips an unchanged cache and reports.
+// actions/cache files entries under the version of the paths it is given,
+// the program's own client under one for every root: an entry one route
+// saved is not found by the other.
 func TestNestedRoute(t *testing.T) {
 	svc := fakecache.NewV1(t)
 	r := actiontest.New(t)
 
-	// Job 1, nested: a miss, one compilation, a save through actions/cache.
+	// Job 1: a miss, one compilation, a save through actions/cache.
 	j1 := newNestedJob(t, r, svc.Env(), "1")
 	handed, finished := j1.restore()
 	if handed.Outputs["path"] != j1.env["SCCACHE_DIR"] || handed.Outputs["key"] == "" || handed.Outputs["restore-keys"] == "" {
@@ -147,43 +149,49 @@ func TestNestedRoute(t *testing.T) {
 		t.Fatalf("service holds %d entries, want 1", len(entries))
 	}
 	if want := cacheservice.Version([]string{j1.env["SCCACHE_DIR"]}, cacheservice.CompressionZstd, false); entries[0].Version != want {
-		t.Errorf("actions/cache saved version %s, the program's client looks up %s", entries[0].Version, want)
+		t.Errorf("actions/cache saved version %s, want the version of the path it was given, %s", entries[0].Version, want)
 	}
 
-	// Job 2, credentials present (the program's client): restores job 1's
-	// entry, adds a compilation, saves.
-	r.With(svc.Env())
+	// Job 2: actions/cache restores job 1's entry; a second compilation.
 	j2 := newNestedJob(t, r, svc.Env(), "2")
-	handed, finished = j2.restore()
-	if finished != nil || handed.Outputs["handoff"] != "" || handed.Outputs["cache-matched-key"] != key1 {
-		t.Fatalf("with credentials, restore outputs %v (handed over: %v), want job 1's entry restored by the program", handed.Outputs, finished != nil)
+	_, finished = j2.restore()
+	if finished == nil || finished.Outputs["cache-matched-key"] != key1 || finished.Outputs["cache-hit"] != "false" {
+		t.Fatalf("nested restore of job 1's entry: %+v", finished)
+	}
+	if _, err := os.Stat(filepath.Join(j2.env["SCCACHE_DIR"], "a", "b", "first")); err != nil {
+		t.Errorf("job 1's entry not restored: %v", err)
 	}
 	j2.build("second")
 	saveHanded, saved = j2.save()
-	if saved != nil || saveHanded.Outputs["saved"] != "true" {
-		t.Fatalf("with credentials, save outputs %v (handed over: %v)", saveHanded.Outputs, saved != nil)
+	if saved == nil || saved.Outputs["hits"] != "0" || saved.Outputs["misses"] != "1" {
+		t.Fatalf("job 2 save: %v", saveHanded.Outputs)
 	}
-	key2 := saveHanded.Outputs["saved-key"]
 
-	// Job 3, nested again: actions/cache restores job 2's entry, with both
-	// compilations in it, and nothing changed means no save.
-	delete(r.Env, "ACTIONS_CACHE_URL")
+	// Job 3: restores job 2's entry; nothing changed, so nothing is handed
+	// to actions/cache/save.
 	j3 := newNestedJob(t, r, svc.Env(), "3")
-	_, finished = j3.restore()
-	if finished == nil || finished.Outputs["cache-matched-key"] != key2 || finished.Outputs["cache-hit"] != "false" {
-		t.Fatalf("nested restore after a direct save: %+v", finished)
-	}
-	for _, f := range []string{"first", "second"} {
-		if _, err := os.Stat(filepath.Join(j3.env["SCCACHE_DIR"], "a", "b", f)); err != nil {
-			t.Errorf("entry %s not restored: %v", f, err)
-		}
+	if _, finished = j3.restore(); finished.Outputs["cache-matched-key"] != saved.Outputs["saved-key"] {
+		t.Fatalf("job 3 restored %q, want job 2's %q", finished.Outputs["cache-matched-key"], saved.Outputs["saved-key"])
 	}
 	saveHanded, saved = j3.save()
-	if saved != nil || saveHanded.Outputs["saved"] != "false" || !strings.Contains(saveHanded.Summary, "nothing changed since restore") {
+	if saved != nil || saveHanded.Outputs["handoff"] != "" || saveHanded.Outputs["saved"] != "false" || !strings.Contains(saveHanded.Summary, "nothing changed since restore") {
 		t.Errorf("an unchanged cache was handed over or saved: %v\n%s", saveHanded.Outputs, saveHanded.Summary)
 	}
-	if !strings.Contains(saveHanded.Summary, "Cache hits | 0") {
-		t.Errorf("summary:\n%s", saveHanded.Summary)
+
+	// Job 4, credentials present: the program's client does not find the
+	// entries actions/cache saved (another version), and saves its own.
+	r.With(svc.Env())
+	j4 := newNestedJob(t, r, svc.Env(), "4")
+	handed, finished = j4.restore()
+	if finished != nil || handed.Outputs["handoff"] != "" || handed.Outputs["cache-matched-key"] != "" {
+		t.Fatalf("with credentials, restore outputs %v (handed over: %v), want a miss by the program's client", handed.Outputs, finished != nil)
+	}
+	j4.build("fourth")
+	if s, fin := j4.save(); fin != nil || s.Outputs["saved"] != "true" {
+		t.Fatalf("with credentials, save outputs %v (handed over: %v)", s.Outputs, fin != nil)
+	}
+	if n := len(svc.Entries()); n != 3 {
+		t.Errorf("service holds %d entries, want 3", n)
 	}
 }
 

@@ -6,6 +6,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/org/rustcache-action/internal/safefile"
+	"github.com/org/rustcache-action/internal/workdir"
 )
 
 // Apply merges e into the configuration at loc and writes the file
@@ -19,29 +22,57 @@ func Apply(loc Location, e Entries, create bool) (changed bool, err error) {
 }
 
 func apply(loc Location, e Entries, mode createMode, create bool) (bool, error) {
+	c, err := prepare(loc, e, mode, create)
+	if err != nil || c == nil {
+		return false, err
+	}
+	if err := c.Write(); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// Change is a file [Plan] found to need the entries, with its new content.
+type Change struct {
+	// Path is the file's name as cross reads it (a link stays a link).
+	Path string
+
+	target  string // the file written: Path with links resolved
+	content []byte
+	perm    fs.FileMode
+}
+
+// Write replaces the file atomically (a temporary file in the same
+// directory, fsync, rename); a link is followed, not replaced.
+func (c Change) Write() error { return writeAtomic(c.target, c.content, c.perm) }
+
+// prepare merges e into the configuration at loc without writing; nil means
+// nothing changes.
+func prepare(loc Location, e Entries, mode createMode, create bool) (*Change, error) {
 	path := loc.Path
 	prefix := loc.TablePrefix
 	content, perm, err := readConfig(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if !create || loc.Kind == CargoMetadata {
-			return false, nil
+			return nil, nil
 		}
 		content, perm, prefix = nil, 0o644, ""
 	case err != nil:
-		return false, err
+		return nil, err
 	}
 	out, changed, err := merge(content, prefix, e, mode)
 	if err != nil {
-		return false, withPath(err, path)
+		return nil, withPath(err, path)
 	}
 	if !changed {
-		return false, nil
+		return nil, nil
 	}
-	if err := writeAtomic(path, out, perm); err != nil {
-		return false, err
+	target := path
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		target = real
 	}
-	return true, nil
+	return &Change{Path: path, target: target, content: out, perm: perm}, nil
 }
 
 // readConfig reads the file at path (following symlinks) and its permission
@@ -102,8 +133,8 @@ func writeAtomic(path string, content []byte, perm fs.FileMode) (err error) {
 	return nil
 }
 
-// Ensure makes cross see the entries for the workspace in dir whichever
-// cross release reads it, and returns the files it changed. cross merges its
+// Plan computes, without writing anything, how to make cross see the entries for the workspace in dir whichever
+// cross release reads it, and returns the files to change with their new content. cross merges its
 // sources table by table with arrays replaced whole, and v0.2.5 and main read
 // different sources with different precedence (see the package doc), so for
 // each of build.env.passthrough and build.env.volumes:
@@ -116,11 +147,13 @@ func writeAtomic(path string, content []byte, perm fs.FileMode) (err error) {
 //     reads, else (only when create is true) a new Cross.toml at the path
 //     Locate reports.
 //
-// Existing target env arrays are extended in every source. All sources are
-// checked before anything is written, so a malformed file leaves every file
-// untouched. With only [workspace.metadata.cross] and create false, cross
+// Existing target env arrays are extended in every source. A malformed
+// source is a *ParseError. Every source, and the Cross.toml to create, must
+// resolve (links followed) inside scope — the workspace — and the directory
+// receiving each change must be writable; otherwise Plan refuses, naming
+// the file. With only [workspace.metadata.cross] and create false, cross
 // v0.2.5 (which ignores that table) gets nothing.
-func Ensure(dir string, getenv func(string) string, e Entries, create bool) (changed []string, err error) {
+func Plan(dir, scope string, getenv func(string) string, e Entries, create bool) ([]Change, error) {
 	srcs, err := Sources(dir, getenv)
 	if err != nil {
 		return nil, err
@@ -192,19 +225,70 @@ func Ensure(dir string, getenv func(string) string, e Entries, create bool) (cha
 			}
 		}
 	}
+	var changes []Change
 	for _, s := range all {
-		ok, err := apply(s.loc, e, s.make, !s.loc.Exists)
+		if s.loc.Exists || !s.make.empty() {
+			if _, err := workdir.Within(scope, s.loc.Path); err != nil {
+				return nil, fmt.Errorf("cross configuration %q is not written: %w (a link or CROSS_CONFIG may not lead out of the workspace)", s.loc.Path, err)
+			}
+		}
+		c, err := prepare(s.loc, e, s.make, !s.loc.Exists)
 		if err != nil {
+			return nil, err
+		}
+		if c == nil {
+			continue
+		}
+		if err := safefile.CanWrite(filepath.Dir(c.target)); err != nil {
+			return nil, fmt.Errorf("cross configuration %q cannot be written: %w", c.Path, err)
+		}
+		// Cargo.toml can hold both tables: one change with both merged.
+		if i := changeIndex(changes, c.Path); i >= 0 {
+			if c, err = prepareOver(changes[i], s.loc, e, s.make); err != nil {
+				return nil, err
+			}
+			changes[i] = *c
+			continue
+		}
+		changes = append(changes, *c)
+	}
+	return changes, nil
+}
+
+// Ensure is [Plan] with dir as the scope, followed by writing every change;
+// it returns the files it changed.
+func Ensure(dir string, getenv func(string) string, e Entries, create bool) (changed []string, err error) {
+	changes, err := Plan(dir, dir, getenv, e, create)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range changes {
+		if err := c.Write(); err != nil {
 			return changed, err
 		}
-		if ok && !contains(changed, s.loc.Path) {
-			changed = append(changed, s.loc.Path)
-		}
+		changed = append(changed, c.Path)
 	}
 	return changed, nil
 }
 
-func contains(list []string, s string) bool {
-	_, ok := indexOf(list, s)
-	return ok
+func changeIndex(cs []Change, path string) int {
+	for i, c := range cs {
+		if c.Path == path {
+			return i
+		}
+	}
+	return -1
+}
+
+// prepareOver merges e into a file's content already changed by an earlier
+// source of the same file (the other metadata table of Cargo.toml).
+func prepareOver(prev Change, loc Location, e Entries, mode createMode) (*Change, error) {
+	out, changed, err := merge(prev.content, loc.TablePrefix, e, mode)
+	if err != nil {
+		return nil, withPath(err, loc.Path)
+	}
+	if changed {
+		prev.content = out
+	}
+	return &prev, nil
 }

@@ -35,6 +35,8 @@ func Merge(content []byte, prefix string, e Entries) ([]byte, bool, error) {
 // createMode says which build.env arrays may be created when missing.
 type createMode struct{ passthrough, volumes bool }
 
+func (m createMode) empty() bool { return !m.passthrough && !m.volumes }
+
 // bom is the UTF-8 byte order mark some Windows editors put first; TOML
 // parsers differ on it, so it is set aside and kept.
 var bom = []byte("\xEF\xBB\xBF")

@@ -24,6 +24,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/org/rustcache-action/internal/safefile"
 )
 
 // Entry is one cache file.
@@ -160,7 +162,17 @@ func Trim(dir string, s Snapshot, limit int64) (removed int, freed int64, err er
 	return removed, freed, nil
 }
 
-// Write stores a snapshot as text, one "mtime size path" line per entry, sorted.
+// snapshotHeader opens every snapshot file; the number is the format's.
+const snapshotHeader = "rustcache-snapshot 2\n"
+
+// maxNameLen bounds a name in a snapshot file (far above any file system's
+// path limit), so a damaged length cannot make Read allocate gigabytes.
+const maxNameLen = 1 << 16
+
+// Write stores a snapshot, sorted by path: a header line, then per entry
+// "mtime size length:path\n" with the path's length in bytes. A name is
+// taken by its length, never by a separator, so no file name (newlines,
+// spaces, bytes that are not UTF-8) can break the format.
 func (s Snapshot) Write(w io.Writer) error {
 	paths := make([]string, 0, len(s))
 	for p := range s {
@@ -168,59 +180,78 @@ func (s Snapshot) Write(w io.Writer) error {
 	}
 	sort.Strings(paths)
 	bw := bufio.NewWriter(w)
+	bw.WriteString(snapshotHeader)
 	for _, p := range paths {
 		e := s[p]
-		if _, err := fmt.Fprintf(bw, "%d %d %s\n", e.ModTime, e.Size, p); err != nil {
+		if _, err := fmt.Fprintf(bw, "%d %d %d:%s\n", e.ModTime, e.Size, len(p), p); err != nil {
 			return err
 		}
 	}
 	return bw.Flush()
 }
 
-// Read parses what Write stored.
+// Read parses what Write stored. Anything else — an older format, a cut or
+// edited file — is an error saying where it stopped making sense.
 func Read(r io.Reader) (Snapshot, error) {
+	br := bufio.NewReader(r)
+	head, err := br.ReadString('\n')
+	if err != nil || head != snapshotHeader {
+		return nil, fmt.Errorf("not a snapshot of this format (header %q)", strings.TrimSpace(head))
+	}
 	s := Snapshot{}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		f := strings.SplitN(sc.Text(), " ", 3)
+	for n := 1; ; n++ {
+		prefix, err := br.ReadString(':')
+		if err == io.EOF && prefix == "" {
+			return s, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("snapshot entry %d: cut short", n)
+		}
+		f := strings.Fields(strings.TrimSuffix(prefix, ":"))
+		var v [3]int64
 		if len(f) != 3 {
-			return nil, fmt.Errorf("snapshot line %d: want 3 fields", line)
+			return nil, fmt.Errorf("snapshot entry %d: want mtime, size and length", n)
 		}
-		mt, err1 := strconv.ParseInt(f[0], 10, 64)
-		sz, err2 := strconv.ParseInt(f[1], 10, 64)
-		if err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("snapshot line %d: bad number", line)
+		for i := range f {
+			if v[i], err = strconv.ParseInt(f[i], 10, 64); err != nil {
+				return nil, fmt.Errorf("snapshot entry %d: bad number %q", n, f[i])
+			}
 		}
-		s[f[2]] = Entry{Size: sz, ModTime: mt}
+		if v[1] < 0 || v[2] <= 0 || v[2] > maxNameLen {
+			return nil, fmt.Errorf("snapshot entry %d: size %d or name length %d out of range", n, v[1], v[2])
+		}
+		name := make([]byte, v[2]+1)
+		if _, err := io.ReadFull(br, name); err != nil || name[v[2]] != '\n' {
+			return nil, fmt.Errorf("snapshot entry %d: name not %d bytes and a newline", n, v[2])
+		}
+		p := string(name[:v[2]])
+		if _, dup := s[p]; dup {
+			return nil, fmt.Errorf("snapshot entry %d: %q listed twice", n, p)
+		}
+		s[p] = Entry{ModTime: v[0], Size: v[1]}
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read snapshot: %w", err)
-	}
-	return s, nil
 }
 
-// SaveFile writes the snapshot to path.
+// SaveFile writes the snapshot to path through a temporary file renamed
+// over it, so a link planted at path is replaced, not written through.
 func (s Snapshot) SaveFile(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("write snapshot: %w", err)
+	if err := safefile.WriteWith(path, 0o644, s.Write); err != nil {
+		return fmt.Errorf("record the cache snapshot: %w", err)
 	}
-	if err := s.Write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("write snapshot %q: %w", path, err)
-	}
-	return f.Close()
+	return nil
 }
 
-// LoadFile reads a snapshot saved with SaveFile.
+// LoadFile reads a snapshot saved with SaveFile; a link in its place is an
+// error.
 func LoadFile(path string) (Snapshot, error) {
-	f, err := os.Open(path)
+	f, err := safefile.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("read snapshot: %w", err)
+		return nil, fmt.Errorf("read the cache snapshot: %w", err)
 	}
 	defer f.Close()
-	return Read(f)
+	s, err := Read(f)
+	if err != nil {
+		return nil, fmt.Errorf("read the cache snapshot %q: %w", path, err)
+	}
+	return s, nil
 }

@@ -6,8 +6,8 @@
 //
 // Every fake is an httptest server on 127.0.0.1. Each request is classified
 // by Kind, counted and recorded, and can be given a Fault: an error status
-// (with Retry-After), a delay, a connection reset, a truncated body or a
-// flipped byte. Env returns the environment a client needs to reach a fake.
+// (with Retry-After), a delay, a connection reset, a truncated, stalled or
+// corrupted body. Env returns the environment a client needs to reach a fake.
 package fakecache
 
 import (
@@ -53,6 +53,11 @@ type Fault struct {
 	// inverted.
 	Flip   bool
 	FlipAt int64
+	// Stall serves the request but, after StallAt bytes of the response
+	// body, sends nothing more and keeps the connection open until the
+	// client goes away (a half-open connection, a hung proxy).
+	Stall   bool
+	StallAt int64
 }
 
 // Request records one request a fake received.
@@ -207,8 +212,8 @@ func (c *Controls) serve(k Kind, w http.ResponseWriter, r *http.Request, next ht
 		_, _ = w.Write([]byte(f.Body))
 		return
 	}
-	if f.Truncate || f.Flip {
-		fw := &faultWriter{ResponseWriter: w, fault: *f}
+	if f.Truncate || f.Flip || f.Stall {
+		fw := &faultWriter{ResponseWriter: w, fault: *f, done: r.Context().Done()}
 		next(fw, r)
 		return
 	}
@@ -231,11 +236,12 @@ func resetConnection(w http.ResponseWriter) {
 	_ = conn.Close()
 }
 
-// faultWriter corrupts or cuts a response body.
+// faultWriter corrupts, cuts or stalls a response body.
 type faultWriter struct {
 	http.ResponseWriter
 	fault   Fault
 	written int64
+	done    <-chan struct{} // the request's context
 }
 
 func (f *faultWriter) Write(p []byte) (int, error) {
@@ -252,6 +258,14 @@ func (f *faultWriter) Write(p []byte) (int, error) {
 		if fl, ok := f.ResponseWriter.(http.Flusher); ok {
 			fl.Flush()
 		}
+		panic(http.ErrAbortHandler)
+	}
+	if f.fault.Stall && f.written+int64(len(p)) > f.fault.StallAt {
+		if keep := f.fault.StallAt - f.written; keep > 0 {
+			_, _ = f.ResponseWriter.Write(p[:keep])
+		}
+		f.Flush()
+		<-f.done
 		panic(http.ErrAbortHandler)
 	}
 	n, err := f.ResponseWriter.Write(p)

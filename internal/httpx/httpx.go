@@ -1,6 +1,8 @@
 // Package httpx builds the one kind of HTTP client rustcache-action uses for every
 // request: go-retryablehttp with bounded attempts, exponential backoff that honours
-// a capped Retry-After, and no logging of URLs (signed URLs carry credentials).
+// a capped Retry-After, a bound on the wait for response headers and on a body
+// that stops moving (idle.go), and no logging of URLs (signed URLs carry
+// credentials).
 package httpx
 
 import (
@@ -26,7 +28,30 @@ type Options struct {
 	// RetryAfterCap caps a server's Retry-After (default 30s), so a hostile or
 	// confused service cannot stall a build for an hour.
 	RetryAfterCap time.Duration
+	// Timeouts bound the waits of each attempt.
+	Timeouts
 }
+
+// Timeouts bound how long one attempt of a request may wait for the other
+// side. The zero value gives the defaults.
+type Timeouts struct {
+	// Header bounds the wait for response headers once the request is
+	// sent (default DefaultHeaderTimeout). It applies when the client's
+	// transport is httpx's own, that is when Options.Base has none.
+	Header time.Duration
+	// Idle bounds the time a request body or a response body may go
+	// without moving a byte (default DefaultIdleTimeout): the attempt then
+	// fails with ErrStalled, and is retried like any other transient
+	// fault. Time the program itself spends producing a request body or
+	// between reads of a response body does not count.
+	Idle time.Duration
+}
+
+// The default Timeouts.
+const (
+	DefaultHeaderTimeout = 60 * time.Second
+	DefaultIdleTimeout   = 60 * time.Second
+)
 
 func (o Options) withDefaults() Options {
 	if o.RetryMax == 0 {
@@ -44,6 +69,12 @@ func (o Options) withDefaults() Options {
 	if o.RetryAfterCap == 0 {
 		o.RetryAfterCap = 30 * time.Second
 	}
+	if o.Header <= 0 {
+		o.Header = DefaultHeaderTimeout
+	}
+	if o.Idle <= 0 {
+		o.Idle = DefaultIdleTimeout
+	}
 	return o
 }
 
@@ -53,18 +84,17 @@ func (o Options) withDefaults() Options {
 func New(o Options) *retryablehttp.Client {
 	o = o.withDefaults()
 	c := retryablehttp.NewClient()
-	switch {
-	case o.Base == nil:
-		c.HTTPClient = &http.Client{Transport: defaultTransport()}
-	case o.Base.Transport == nil:
+	hc := http.Client{}
+	if o.Base != nil {
+		hc = *o.Base
+	}
+	if hc.Transport == nil {
 		// A plain client would use http.DefaultTransport, which waits
 		// forever for a server that accepts and never answers.
-		hc := *o.Base
-		hc.Transport = defaultTransport()
-		c.HTTPClient = &hc
-	default:
-		c.HTTPClient = o.Base
+		hc.Transport = defaultTransport(o.Header)
 	}
+	hc.Transport = &idleTransport{base: hc.Transport, idle: o.Idle}
+	c.HTTPClient = &hc
 	c.Logger = nil
 	c.RetryMax = o.RetryMax
 	c.RetryWaitMin = o.WaitMin
@@ -128,13 +158,11 @@ func CheckRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 	return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
 }
 
-// ResponseHeaderTimeout bounds the wait for a response's headers: a service
-// that accepts a request and never answers costs this much per attempt.
-var ResponseHeaderTimeout = 60 * time.Second
-
-func defaultTransport() *http.Transport {
+// defaultTransport bounds the wait for a response's headers: a service that
+// accepts a request and never answers costs header per attempt.
+func defaultTransport(header time.Duration) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.ResponseHeaderTimeout = ResponseHeaderTimeout
+	t.ResponseHeaderTimeout = header
 	t.MaxIdleConnsPerHost = 16
 	return t
 }

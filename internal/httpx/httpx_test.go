@@ -49,9 +49,6 @@ func TestBackoffCapsRetryAfter(t *testing.T) {
 // TestPlainBaseGetsHeaderTimeout: a plain *http.Client (what main passes)
 // must not wait forever for a server that never answers.
 func TestPlainBaseGetsHeaderTimeout(t *testing.T) {
-	old := ResponseHeaderTimeout
-	ResponseHeaderTimeout = 200 * time.Millisecond
-	defer func() { ResponseHeaderTimeout = old }()
 	release := make(chan struct{})
 	var hits atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -63,7 +60,8 @@ func TestPlainBaseGetsHeaderTimeout(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(release)
-	c := New(Options{Base: &http.Client{}, RetryMax: 1, WaitMin: time.Millisecond, WaitMax: time.Millisecond})
+	c := New(Options{Base: &http.Client{}, RetryMax: 1, WaitMin: time.Millisecond, WaitMax: time.Millisecond,
+		Timeouts: Timeouts{Header: 200 * time.Millisecond, Idle: time.Minute}})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)

@@ -13,7 +13,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -22,10 +21,12 @@ import (
 	"github.com/org/rustcache-action/internal/cacheservice"
 	"github.com/org/rustcache-action/internal/httpx"
 	"github.com/org/rustcache-action/internal/inputs"
+	"github.com/org/rustcache-action/internal/rootdir"
 	"github.com/org/rustcache-action/internal/runenv"
 	"github.com/org/rustcache-action/internal/sccache"
 	"github.com/org/rustcache-action/internal/state"
 	"github.com/org/rustcache-action/internal/transport"
+	"github.com/org/rustcache-action/internal/workdir"
 )
 
 // Compression is the compression name in the cache version, as the official
@@ -46,7 +47,6 @@ type Job struct {
 	Warnings    []string
 
 	timeout time.Duration // what Timeout returned, for the advice on faults
-	secrets []string      // values Mask registered
 }
 
 // Open reads the common inputs (cache-root, fail-on-cache-error) and the state
@@ -72,25 +72,13 @@ func Open(e *runenv.Env, r *inputs.Reader) (*Job, error) {
 	return j, nil
 }
 
-// Mask registers a credential: it prints ::add-mask:: for it, so the runner
-// hides it in the log, and Redact removes it from everything this job
-// prints or records — a service may echo what it was sent in an error.
-func (j *Job) Mask(secret string) {
-	secret = strings.TrimSpace(secret)
-	if secret == "" || slices.Contains(j.secrets, secret) {
-		return
-	}
-	j.secrets = append(j.secrets, secret)
-	fmt.Fprintf(j.Env.Stdout, "::add-mask::%s\n", escape(secret))
-}
+// Mask registers a credential with the step's log (ghcmd.Log.Mask): the
+// runner hides each of its lines, and Redact removes it from everything this
+// job prints or records — a service may echo what it was sent in an error.
+func (j *Job) Mask(secret string) { j.Env.Log().Mask(secret) }
 
 // Redact replaces every masked credential in s with "***".
-func (j *Job) Redact(s string) string {
-	for _, secret := range j.secrets {
-		s = strings.ReplaceAll(s, secret, "***")
-	}
-	return s
-}
+func (j *Job) Redact(s string) string { return j.Env.Log().Redact(s) }
 
 // TimeoutVar names an environment variable that, set to a positive Go
 // duration such as "90s", bounds a restore or save more finely than the
@@ -119,29 +107,37 @@ var ErrNoSetup = errors.New("no sccache setup found")
 func (j *Job) SetupDone() bool { return j.State.SccachePath != "" && j.State.CacheDir != "" }
 
 // Workspace is the base that archive names are relative to.
-func (j *Job) Workspace() string {
-	if ws := j.Env.Getenv("GITHUB_WORKSPACE"); ws != "" {
-		return ws
-	}
-	wd, _ := os.Getwd()
-	return wd
-}
+func (j *Job) Workspace() string { return j.Env.Workspace() }
 
-// Version is the cache version of the sccache directory.
+// VersionPath stands for the sccache directory in the cache version. The
+// official client hashes the path patterns it was given, which for this
+// directory would be its absolute path: every entry would then belong to one
+// RUNNER_TEMP (or cache-root), and a job whose root lies elsewhere (another
+// self-hosted runner, act, a changed cache-root) would never find it. The
+// archive names its entries relative to the workspace and restore extracts
+// them by the archive's own layout, so one fixed name fits every root.
+const VersionPath = "rustcache-action/sccache-dir"
+
+// Version is the cache version of the sccache directory:
+// cacheservice.Version of [VersionPath], [Compression] and the Windows flag,
+// that is the SHA-256 of "rustcache-action/sccache-dir|zstd-without-long|1.0"
+// ("…|zstd-without-long|windows-only|1.0" on Windows), whatever the root.
 func (j *Job) Version() string {
-	return cacheservice.Version(j.EntryPaths(), Compression, strings.HasPrefix(j.State.Platform, "Windows"))
+	return cacheservice.Version([]string{VersionPath}, Compression, strings.HasPrefix(j.State.Platform, "Windows"))
 }
 
 // Client connects to the cache service.
 func (j *Job) Client() (cacheservice.Client, error) {
-	return cacheservice.New(cacheservice.Config{Getenv: j.Env.Getenv, HTTP: httpx.New(httpx.Options{Base: j.Env.HTTP})})
+	return cacheservice.New(cacheservice.Config{Getenv: j.Env.Getenv, HTTP: j.Env.Client()})
 }
 
 // EntryPaths are the directories a cache entry holds, in the order they are
-// given to actions/cache's path input. Its version hashes these patterns as
-// given, the same strings Version hashes, so an entry either transport saved
-// is found by the other.
-func (j *Job) EntryPaths() []string { return []string{j.State.CacheDir} }
+// given to actions/cache's path input. actions/cache files the entry under
+// the version of these paths as given (absolute, so tied to the root), while
+// the program's own client uses Version (the same for every root): an entry
+// one route saved is not found by the other. Each runner kind always takes
+// the same route, so this splits entries only between runner kinds.
+func (j *Job) EntryPaths() []string { return []string{j.CacheDir()} }
 
 // Route decides how this step moves the entry (see package transport).
 func (j *Job) Route(op transport.Op) (transport.Decision, error) {
@@ -157,12 +153,24 @@ func (j *Job) Off(reason string) error {
 	return j.Fault("cache persistence is off", fmt.Errorf("%w: %s; sccache still runs with a local cache; see the README section \"Runtime credentials\"", cacheservice.ErrUnavailable, reason))
 }
 
-// Sccache returns a runner for the installed sccache on this job's port.
-func (j *Job) Sccache() *sccache.Runner {
+// CacheDir is the sccache directory under the root. It is derived from the
+// root, never read back from the state file, which a build inside a cross
+// container can edit.
+func (j *Job) CacheDir() string { return rootdir.Cache(j.Root) }
+
+// Sccache returns a runner for the installed sccache on this job's port: the
+// binary setup installed at its fixed place under the root (named for the
+// target setup recorded), never a path read back from a file, and only when
+// it is a regular file of this user that nobody else can write.
+func (j *Job) Sccache() (*sccache.Runner, error) {
+	path := rootdir.Sccache(j.Root, j.State.SccacheTarget)
+	if err := rootdir.Installed(path); err != nil {
+		return nil, err
+	}
 	env := append(j.Env.ChildEnviron(),
-		"SCCACHE_DIR="+j.State.CacheDir,
+		"SCCACHE_DIR="+j.CacheDir(),
 		fmt.Sprintf("SCCACHE_SERVER_PORT=%d", j.State.ServerPort))
-	return &sccache.Runner{Path: j.State.SccachePath, Env: env, Command: j.Env.Command}
+	return &sccache.Runner{Path: path, Env: env, Command: j.Env.Command}, nil
 }
 
 // Fault handles a cache fault: a warning annotation (and nil), or the error
@@ -178,7 +186,7 @@ func (j *Job) Fault(what string, err error) error {
 	if j.FailOnError {
 		return fmt.Errorf("%s (fail-on-cache-error is set)%s", msg, hint)
 	}
-	fmt.Fprintf(j.Env.Stdout, "::warning title=rustcache-action::%s\n", escape(msg+" — the build goes on without the cache"+hint))
+	j.Env.Log().Warningf("%s — the build goes on without the cache%s", msg, hint)
 	return nil
 }
 
@@ -194,6 +202,8 @@ func (j *Job) advice(err error) string {
 			limit = j.timeout.String()
 		}
 		return fmt.Sprintf("the cache service did not finish within %s: raise timeout-minutes if it is only slow", limit)
+	case errors.Is(err, httpx.ErrStalled):
+		return "the connection to the cache service stopped moving data on every try (a hung proxy or a half-open connection): a later run tries again"
 	case errors.Is(err, cacheservice.ErrThrottled):
 		return "the repository reached the cache service's rate limit: a later run tries again (save-if can keep saves to one branch)"
 	case errors.Is(err, cacheservice.ErrForbidden):
@@ -210,7 +220,7 @@ func (j *Job) advice(err error) string {
 
 // Notice prints a notice annotation.
 func (j *Job) Notice(format string, args ...any) {
-	fmt.Fprintf(j.Env.Stdout, "::notice title=rustcache-action::%s\n", escape(j.Redact(fmt.Sprintf(format, args...))))
+	j.Env.Log().Noticef(format, args...)
 }
 
 // Unavailable says once, clearly, why the cache is not persisted.
@@ -219,10 +229,6 @@ func (j *Job) Unavailable(err error) error {
 		return j.Fault("cache persistence is off", fmt.Errorf("%w: no cache service credentials reach this step (ACTIONS_RESULTS_URL / ACTIONS_CACHE_URL are unset); sccache still runs with a local cache; see the README section \"Runtime credentials\"", cacheservice.ErrUnavailable))
 	}
 	return j.Fault("cache service", err)
-}
-
-func escape(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
 }
 
 // KeyInputs are the inputs the keys depend on.
@@ -238,20 +244,10 @@ func ReadKeyInputs(e *runenv.Env, r *inputs.Reader) KeyInputs {
 	k := KeyInputs{
 		UserKey:     r.Key("key", 200),
 		Targets:     r.Lines("targets", nil, true),
-		WorkingDirs: r.Lines("working-directory", []string{"."}, false),
+		WorkingDirs: workdir.Read(r, e.Workspace()),
 	}
 	for _, t := range k.Targets {
 		r.Check(!strings.ContainsAny(t, " \t"), "targets", t, "expected one target per line or comma-separated")
-	}
-	for i, d := range k.WorkingDirs {
-		if !filepath.IsAbs(d) {
-			if ws := e.Getenv("GITHUB_WORKSPACE"); ws != "" {
-				d = filepath.Join(ws, d)
-			}
-		}
-		k.WorkingDirs[i] = d
-		fi, err := os.Stat(d)
-		r.Check(err == nil && fi.IsDir(), "working-directory", d, "expected an existing directory (relative paths start at GITHUB_WORKSPACE)")
 	}
 	return k
 }

@@ -26,6 +26,9 @@ type Data struct {
 	// Counts from the shared disk cache: every sccache server that used it,
 	// including those inside containers. Distinct cache entries.
 	Hits, Misses int
+	// Unaccounted says why Hits and Misses are unknown (the snapshot restore
+	// took could not be read); they are 0 then.
+	Unaccounted string
 	// Host server statistics (sccache --show-stats), when it ran.
 	HostRequests, HostHits, HostMisses, HostNotCacheable int64
 	HostStats                                            bool
@@ -79,10 +82,14 @@ func (d *Data) Markdown() string {
 	if d.RestoredBytes > 0 {
 		row("Restore", fmt.Sprintf("%s in %.1f s", Bytes(d.RestoredBytes), d.RestoreSecs))
 	}
-	row("Compilations (all servers, incl. containers)", fmt.Sprintf("%d", d.Hits+d.Misses))
-	row("Cache hits", fmt.Sprintf("%d", d.Hits))
-	row("Cache misses", fmt.Sprintf("%d", d.Misses))
-	row("Hit rate", Rate(d.HitRate()))
+	if d.Unaccounted != "" {
+		row("Compilations (all servers, incl. containers)", "unknown: "+d.Unaccounted)
+	} else {
+		row("Compilations (all servers, incl. containers)", fmt.Sprintf("%d", d.Hits+d.Misses))
+		row("Cache hits", fmt.Sprintf("%d", d.Hits))
+		row("Cache misses", fmt.Sprintf("%d", d.Misses))
+		row("Hit rate", Rate(d.HitRate()))
+	}
 	if d.HostStats {
 		row("Runner's sccache server", fmt.Sprintf("%d compile requests, %d hits, %d misses, %d not cacheable",
 			d.HostRequests, d.HostHits, d.HostMisses, d.HostNotCacheable))
@@ -108,6 +115,9 @@ func (d *Data) Markdown() string {
 
 // Headline is the one-line notice.
 func (d *Data) Headline() string {
+	if d.Unaccounted != "" {
+		return fmt.Sprintf("sccache: hits and misses unknown · restore: %s · %s", d.restoreKind(), d.saved())
+	}
 	return fmt.Sprintf("sccache: %d hits, %d misses (%s hit rate) · restore: %s · %s",
 		d.Hits, d.Misses, Rate(d.HitRate()), d.restoreKind(), d.saved())
 }

@@ -21,6 +21,10 @@ func TestMarkdownGolden(t *testing.T) {
 		"cold-skip": {SccacheVersion: "v0.18.0", Target: "x86_64-unknown-linux-musl", Platform: "Linux/X64",
 			PrimaryKey: "k|1", RestoreSkip: "ACTIONS_CACHE_MODE=none", SaveSkip: "ACTIONS_CACHE_MODE=none", CacheMode: "none",
 			Warnings: []string{"cache persistence is off: no credentials"}},
+		"unaccounted": {SccacheVersion: "v0.18.0", Target: "x86_64-unknown-linux-musl", Platform: "Linux/X64",
+			PrimaryKey: "k", MatchedKey: "k", Exact: true, Unaccounted: "the snapshot restore took is unreadable",
+			SizeBefore: 10 << 20, SizeAfter: 10 << 20, SavedKey: "k2", SavedBytes: 9 << 20, SaveSecs: 1,
+			Warnings: []string{"cache accounting: read the cache snapshot: not a snapshot of this format"}},
 	}
 	for name, d := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -15,6 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/go-retryablehttp"
+	"github.com/org/rustcache-action/internal/ghcmd"
+	"github.com/org/rustcache-action/internal/httpx"
 	"github.com/sethvargo/go-githubactions"
 )
 
@@ -28,6 +31,9 @@ type Env struct {
 	Stderr io.Writer
 	// HTTP is the base client whose transport every request uses.
 	HTTP *http.Client
+	// Timeouts bound each attempt of a request (zero: httpx's defaults);
+	// tests shorten them.
+	Timeouts httpx.Timeouts
 	// Now is the clock.
 	Now func() time.Time
 	// GOOS and GOARCH describe the platform when RUNNER_OS/RUNNER_ARCH are unset.
@@ -37,6 +43,8 @@ type Env struct {
 	Command func(ctx context.Context, name string, args ...string) *exec.Cmd
 	// Environ is the full environment, for child processes.
 	Environ func() []string
+
+	log *ghcmd.Log // see Log
 }
 
 // FromOS returns the production Env.
@@ -51,6 +59,7 @@ func FromOS() *Env {
 		GOARCH:  runtime.GOARCH,
 		Command: exec.CommandContext,
 		Environ: os.Environ,
+		log:     ghcmd.New(os.Stdout),
 	}
 }
 
@@ -61,6 +70,7 @@ func FromMap(m map[string]string, w io.Writer, hc *http.Client) *Env {
 		hc = &http.Client{}
 	}
 	return &Env{
+		log:     ghcmd.New(w),
 		Getenv:  func(k string) string { return m[k] },
 		Stdout:  w,
 		Stderr:  w,
@@ -79,11 +89,27 @@ func FromMap(m map[string]string, w io.Writer, hc *http.Client) *Env {
 	}
 }
 
-// Action returns a go-githubactions client bound to this Env: inputs come from
-// INPUT_* variables, file commands go to GITHUB_ENV/GITHUB_PATH/GITHUB_OUTPUT/
-// GITHUB_STEP_SUMMARY and workflow commands to Stdout.
-func (e *Env) Action() *githubactions.Action {
-	return githubactions.New(githubactions.WithGetenv(e.Getenv), githubactions.WithWriter(e.Stdout))
+// Input returns the trimmed value of an action input (INPUT_<NAME>, as the
+// runner names it).
+func (e *Env) Input(name string) string {
+	return githubactions.New(githubactions.WithGetenv(e.Getenv)).GetInput(name)
+}
+
+// Log is the step's log: every workflow command (annotations, masks,
+// groups) and every log line that may hold text from outside goes through
+// it, so secrets registered with Log().Mask are redacted from all of them.
+// It writes to Stdout as it is when Log is first called.
+func (e *Env) Log() *ghcmd.Log {
+	if e.log == nil {
+		e.log = ghcmd.New(e.Stdout)
+	}
+	return e.log
+}
+
+// Client is the retrying client every request of a step goes through: the
+// base client HTTP with httpx's retries and Timeouts.
+func (e *Env) Client() *retryablehttp.Client {
+	return httpx.New(httpx.Options{Base: e.HTTP, Timeouts: e.Timeouts})
 }
 
 // LookupEnv reports a variable's value and whether it is set to something
@@ -112,6 +138,16 @@ next:
 		out = append(out, kv)
 	}
 	return out
+}
+
+// Workspace is GITHUB_WORKSPACE, else the working directory: where relative
+// working directories start and archive names are relative to.
+func (e *Env) Workspace() string {
+	if ws := e.Getenv("GITHUB_WORKSPACE"); ws != "" {
+		return ws
+	}
+	wd, _ := os.Getwd()
+	return wd
 }
 
 // DefaultRoot is the action's root directory when the cache-root input is

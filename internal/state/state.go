@@ -10,9 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/org/rustcache-action/internal/safefile"
 )
 
 // FileName is the state file's name inside the root.
@@ -64,7 +65,7 @@ func Path(root string) string { return filepath.Join(root, FileName) }
 
 // Load reads the state under root; a missing file gives an empty State.
 func Load(root string) (*State, error) {
-	b, err := os.ReadFile(Path(root))
+	b, err := safefile.ReadFile(Path(root))
 	if errors.Is(err, fs.ErrNotExist) {
 		return &State{}, nil
 	}
@@ -78,40 +79,19 @@ func Load(root string) (*State, error) {
 	return &s, nil
 }
 
-// Save writes the state under root atomically.
+// Save writes the state under root through a temporary file renamed over
+// it (a link planted at its name is replaced, not followed), mode 0644: no
+// other user may edit what the next step reads.
 func Save(root string, s *State) error {
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}
-	return WriteFileAtomic(Path(root), append(b, '\n'), 0o666)
+	return safefile.Write(Path(root), append(b, '\n'), 0o644)
 }
 
-// WriteFileAtomic writes data to a temporary file beside path, syncs it and
-// renames it over path, so readers see the old or the new content, never a part.
+// WriteFileAtomic is [safefile.Write]: a temporary file beside path renamed
+// over it, with mode (which must not let group or others write).
 func WriteFileAtomic(path string, data []byte, mode fs.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %q: %w", path, err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write %q: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("sync %q: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %q: %w", path, err)
-	}
-	if err := os.Chmod(tmp, mode); err != nil {
-		return fmt.Errorf("chmod %q: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("rename into %q: %w", path, err)
-	}
-	return nil
+	return safefile.Write(path, data, mode)
 }

@@ -103,8 +103,15 @@ func runAct(t *testing.T, dir, workflow, cacheServer string, env map[string]stri
 	start := time.Now()
 	err = cmd.Run()
 	r := &actRun{log: log.String(), elapsed: time.Since(start)}
+	// The full log is kept only when the test fails, for reading afterwards.
 	keep := filepath.Join(os.TempDir(), fmt.Sprintf("rustcache-e2e-%s-%d.log", strings.TrimSuffix(workflow, ".yml"), time.Now().UnixNano()))
-	os.WriteFile(keep, log.Bytes(), 0o644)
+	t.Cleanup(func() {
+		if t.Failed() {
+			if err := os.WriteFile(keep, log.Bytes(), 0o644); err == nil {
+				t.Logf("full act log of %s: %s", workflow, keep)
+			}
+		}
+	})
 	if err != nil {
 		t.Fatalf("act: %v (full log: %s)\n%s", err, keep, tail(r.log, 150))
 	}

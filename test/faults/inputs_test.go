@@ -68,6 +68,8 @@ func badInputs() []badInput {
 		{input: "cache-root", prepare: underFile},
 		{input: "cache-root", prepare: immutable},
 		{input: "working-directory", prepare: aFile},
+		{input: "working-directory", value: "../../etc"},
+		{input: "cache-root", prepare: func(t *testing.T, r *actiontest.Runner) string { return r.Workspace }},
 	} {
 		b.step = "setup"
 		out = append(out, b)
@@ -81,6 +83,7 @@ func badInputs() []badInput {
 			{input: "targets", value: "x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu"},
 			{input: "working-directory", value: "does-not-exist"},
 			{input: "working-directory", prepare: aFile},
+			{input: "working-directory", value: "../../etc"},
 			{input: "fail-on-cache-error", value: "yes"},
 			{input: "timeout-minutes", value: "0"},
 			{input: "timeout-minutes", value: "361"},

@@ -89,10 +89,17 @@ func newStallProxy(t *testing.T, target string, stallAt int64) *stallProxy {
 	return p
 }
 
+// stallLimit is the steps' time limit in TestStallMidTransfer: above the
+// idle timeout's retries (the backoff between six tries of an upload is
+// 15.5 s), below the stepDeadline that marks a hanging step.
+const stallLimit = 40 * time.Second
+
 // TestStallMidTransfer: the service sends part of the entry (or reads part
-// of an upload) and then neither sends nor closes. The step ends at its
-// time limit with one warning that says so, and leaves the cache directory
-// and the service as they were.
+// of an upload) and then neither sends nor closes, on every try. Each try
+// ends after the idle timeout (shortened here) and is retried; the step
+// then gives up with one warning that says the connection stalled — long
+// before its time limit — and leaves the cache directory and the service
+// as they were.
 func TestStallMidTransfer(t *testing.T) {
 	for _, step := range []string{"restore", "save"} {
 		for _, strict := range []bool{false, true} {
@@ -116,7 +123,8 @@ func TestStallMidTransfer(t *testing.T) {
 					j.fill()
 				}
 				before := tree(t, j.cacheDir)
-				j.r.Env[jobpkg.TimeoutVar] = "2s"
+				j.r.Timeouts.Idle = 300 * time.Millisecond
+				j.r.Env[jobpkg.TimeoutVar] = stallLimit.String()
 				in := map[string]string{}
 				if strict {
 					in["fail-on-cache-error"] = "true"
@@ -137,8 +145,8 @@ func TestStallMidTransfer(t *testing.T) {
 					t.Fatalf("exit %d, annotations %q; want exit %d and one annotation\n%s", s.Code, said, wantCode, s.Stdout)
 				}
 				t.Logf("%s after %v", said[0], took.Round(time.Millisecond))
-				if !strings.Contains(said[0], "did not finish within 2s") {
-					t.Errorf("the annotation does not say the time limit ran out: %q", said[0])
+				if !strings.Contains(said[0], "stalled: no byte moved for 300ms") || strings.Contains(said[0], "did not finish within") {
+					t.Errorf("the annotation does not say the connection stalled: %q", said[0])
 				}
 				checkHint(t, said[0])
 				if d := treeDiff(before, tree(t, j.cacheDir)); d != "" {
