@@ -62,8 +62,13 @@ func Finish(ctx context.Context, e *runenv.Env) error {
 	matched := strings.TrimSpace(e.Getenv(MatchedKeyVar))
 	switch outcome := strings.TrimSpace(e.Getenv(OutcomeVar)); {
 	case outcome != "success":
+		// It may have stopped half-way through extracting.
 		rs.Warning = NestedStep + " ended with " + outcome
-		if err := j.Fault("cache restore failed", errors.New(rs.Warning)); err != nil {
+		err := errors.New(rs.Warning)
+		if cerr := empty(j.EntryPaths()); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+		if err := j.Fault("cache restore failed", err); err != nil {
 			return err
 		}
 	case matched != "":
@@ -129,13 +134,21 @@ func check(dirs []string, maxEntries int, maxBytes int64) (files int, bytes int6
 	if err == nil {
 		return files, bytes, nil
 	}
-	for _, dir := range dirs {
-		if rerr := os.RemoveAll(dir); rerr != nil {
-			return 0, 0, errors.Join(err, fmt.Errorf("could not empty %q: %w", dir, rerr))
-		}
-		if merr := os.MkdirAll(dir, 0o755); merr != nil {
-			return 0, 0, errors.Join(err, fmt.Errorf("could not recreate %q: %w", dir, merr))
-		}
+	if eerr := empty(dirs); eerr != nil {
+		return 0, 0, errors.Join(err, eerr)
 	}
 	return 0, 0, err
+}
+
+// empty leaves each directory empty.
+func empty(dirs []string) error {
+	for _, dir := range dirs {
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("could not empty %q: %w", dir, err)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("could not recreate %q: %w", dir, err)
+		}
+	}
+	return nil
 }

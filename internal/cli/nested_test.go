@@ -250,9 +250,13 @@ func TestNestedStepFailed(t *testing.T) {
 	r := actiontest.New(t)
 	j := newNestedJob(t, r, nil, "1")
 	handed := j.step("restore", nil)
+	j.build("half-extracted")
 	s := j.step("restore-finish", map[string]string{"RUSTCACHE_MATCHED_KEY": "", "RUSTCACHE_NESTED_OUTCOME": "failure"})
 	if w := s.Annotations("warning"); len(w) != 1 || !strings.Contains(w[0], "actions/cache/restore ended with failure") {
 		t.Errorf("restore-finish warnings %q", w)
+	}
+	if left, err := os.ReadDir(handed.Outputs["path"]); err != nil || len(left) != 0 {
+		t.Errorf("after a failed nested restore the cache dir holds %v (%v), want it empty", left, err)
 	}
 	if s.Outputs["cache-primary-key"] != handed.Outputs["key"] {
 		t.Errorf("outputs %v", s.Outputs)
@@ -279,5 +283,25 @@ func TestOffWithoutNestedStep(t *testing.T) {
 	s := j.step("restore", nil)
 	if w := s.Annotations("warning"); len(w) != 1 || !strings.Contains(w[0], "cache persistence is off") || s.Outputs["handoff"] != "" {
 		t.Errorf("warnings %q, outputs %v", w, s.Outputs)
+	}
+}
+
+// TestForceRejectsUnknown: a wrong RUSTCACHE_TRANSPORT fails restore and
+// save, naming it, before anything is written.
+func TestForceRejectsUnknown(t *testing.T) {
+	r := actiontest.New(t)
+	j := newNestedJob(t, r, nil, "1")
+	r.Env[transport.ForceVar] = "docker"
+	for _, cmd := range []string{"restore", "save"} {
+		s := r.Run(cmd, map[string]string{"key": "nested"}, j.env)
+		if e := s.Annotations("error"); s.Code != 1 || len(e) != 1 || !strings.Contains(e[0], `RUSTCACHE_TRANSPORT: invalid value "docker"`) {
+			t.Errorf("%s: exit %d, errors %q", cmd, s.Code, e)
+		}
+		if len(s.Outputs) != 0 || s.Summary != "" {
+			t.Errorf("%s wrote outputs %v or a summary", cmd, s.Outputs)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(j.env["RUSTCACHE_ROOT"], "snapshot.txt")); err == nil {
+		t.Errorf("restore took a snapshot")
 	}
 }

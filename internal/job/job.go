@@ -55,6 +55,9 @@ func Open(e *runenv.Env, r *inputs.Reader) (*Job, error) {
 	j := &Job{Env: e}
 	// Masked before anything else is printed or sent.
 	j.Mask(e.Getenv("ACTIONS_RUNTIME_TOKEN"))
+	if err := transport.CheckForce(e.Getenv(transport.ForceVar)); err != nil {
+		return nil, err
+	}
 	root := r.String("cache-root", "")
 	r.Check(root == "" || filepath.IsAbs(root), "cache-root", root, "expected an absolute path, the cache-root given to the setup step")
 	if root == "" {

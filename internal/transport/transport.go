@@ -101,14 +101,21 @@ type Decision struct {
 	Reason string
 }
 
+// CheckForce reports an unknown ForceVar value as an error naming it.
+func CheckForce(value string) error {
+	switch strings.ToLower(strings.TrimSpace(value)) {
+	case "", "auto", string(Direct), string(Nested):
+		return nil
+	}
+	return fmt.Errorf("%s: invalid value %q: expected auto, direct or actions-cache", ForceVar, value)
+}
+
 // Choose picks the route. An unknown ForceVar value is an error naming it.
 func Choose(f Facts) (Decision, error) {
-	force := strings.ToLower(strings.TrimSpace(f.Force))
-	switch force {
-	case "", "auto", string(Direct), string(Nested):
-	default:
-		return Decision{}, fmt.Errorf("%s: invalid value %q: expected auto, direct or actions-cache", ForceVar, f.Force)
+	if err := CheckForce(f.Force); err != nil {
+		return Decision{}, err
 	}
+	force := strings.ToLower(strings.TrimSpace(f.Force))
 	if f.Mode.Known() && !allowed(f.Op, f.Mode) {
 		return Decision{Skip, fmt.Sprintf("ACTIONS_CACHE_MODE=%s does not allow the %s", f.Mode, f.Op)}, nil
 	}
