@@ -34,13 +34,7 @@ func handOff(j *job.Job, rs *state.Restore) error {
 	if err := state.Save(j.Root, j.State); err != nil {
 		return fmt.Errorf("record restore state: %w", err)
 	}
-	var cmds runenv.Commands
-	cmds.SetOutput("handoff", "actions-cache")
-	cmds.SetOutput("key", rs.PrimaryKey)
-	cmds.SetOutput("restore-keys", strings.Join(rs.RestoreKeys, "\n"))
-	cmds.SetOutput("path", strings.Join(j.EntryPaths(), "\n"))
-	fmt.Fprintf(j.Env.Stdout, "the cache service's credentials do not reach this step: %s restores %s\n", NestedStep, rs.PrimaryKey)
-	return cmds.Commit(j.Env)
+	return j.HandOff(NestedStep, rs.PrimaryKey, map[string]string{"restore-keys": strings.Join(rs.RestoreKeys, "\n")})
 }
 
 // Finish completes a restore handed to actions/cache/restore: it checks what

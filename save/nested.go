@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/org/rustcache-action/internal/inputs"
 	"github.com/org/rustcache-action/internal/job"
 	"github.com/org/rustcache-action/internal/report"
 	"github.com/org/rustcache-action/internal/runenv"
@@ -45,24 +44,14 @@ func handOff(j *job.Job, d *report.Data, key, prefix string) error {
 	if err := state.WriteFileAtomic(filepath.Join(j.Root, HandoffFile), b, 0o644); err != nil {
 		return fmt.Errorf("record the report: %w", err)
 	}
-	var cmds runenv.Commands
-	cmds.SetOutput("handoff", "actions-cache")
-	cmds.SetOutput("key", key)
-	cmds.SetOutput("path", strings.Join(j.EntryPaths(), "\n"))
-	fmt.Fprintf(j.Env.Stdout, "the cache service's credentials do not reach this step: %s uploads %s\n", NestedStep, key)
-	return cmds.Commit(j.Env)
+	return j.HandOff(NestedStep, key, nil)
 }
 
 // Finish completes a save handed to actions/cache/save: it prunes superseded
 // entries once the nested step succeeded, and writes the summary and the
 // outputs.
 func Finish(ctx context.Context, e *runenv.Env) error {
-	r := inputs.NewReader(e.Input)
-	j, err := job.Open(e, r)
-	if err != nil {
-		return err
-	}
-	o, err := readOptions(e, r, j)
+	j, o, err := open(e)
 	if err != nil {
 		return err
 	}

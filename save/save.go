@@ -49,12 +49,7 @@ type options struct {
 
 // Run performs the save step.
 func Run(ctx context.Context, e *runenv.Env) error {
-	r := inputs.NewReader(e.Input)
-	j, err := job.Open(e, r)
-	if err != nil {
-		return err
-	}
-	o, err := readOptions(e, r, j)
+	j, o, err := open(e)
 	if err != nil {
 		return err
 	}
@@ -69,6 +64,17 @@ func Run(ctx context.Context, e *runenv.Env) error {
 		return nil // handed to actions/cache/save: save-finish prunes and publishes
 	}
 	return publish(j, d)
+}
+
+// open opens the job and reads save's inputs.
+func open(e *runenv.Env) (*job.Job, options, error) {
+	r := inputs.NewReader(e.Input)
+	j, err := job.Open(e, r)
+	if err != nil {
+		return nil, options{}, err
+	}
+	o, err := readOptions(e, r, j)
+	return j, o, err
 }
 
 // readOptions reads save's inputs and masks the token.

@@ -191,7 +191,7 @@ func TestActNested(t *testing.T) {
 		if strings.Contains(log, "docker pull") {
 			t.Errorf("the default entry points pulled an image\n%s", tail(log, 80))
 		}
-		return log, parseOutputs(string(b))
+		return log, readOutputsString(string(b))
 	}
 
 	log, cold := job("1", credentials)
@@ -225,16 +225,6 @@ func TestActNested(t *testing.T) {
 	if strings.Contains(log, "Main Save the sccache cache (actions/cache)") {
 		t.Errorf("read mode: actions/cache/save ran\n%s", tail(log, 80))
 	}
-}
-
-func parseOutputs(s string) map[string]string {
-	m := map[string]string{}
-	for _, l := range strings.Split(s, "\n") {
-		if k, v, ok := strings.Cut(l, "="); ok {
-			m[k] = v
-		}
-	}
-	return m
 }
 
 func tail(s string, n int) string {

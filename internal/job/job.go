@@ -151,6 +151,21 @@ func (j *Job) Route(op transport.Op) (transport.Decision, error) {
 	return transport.Choose(f)
 }
 
+// HandOff writes the outputs the nested actions/cache step (named by step)
+// takes: handoff, key, path (EntryPaths, one a line) and extra, and says in
+// the log which step moves the entry.
+func (j *Job) HandOff(step, key string, extra map[string]string) error {
+	var cmds runenv.Commands
+	cmds.SetOutput("handoff", "actions-cache")
+	cmds.SetOutput("key", key)
+	cmds.SetOutput("path", strings.Join(j.EntryPaths(), "\n"))
+	for k, v := range extra {
+		cmds.SetOutput(k, v)
+	}
+	fmt.Fprintf(j.Env.Stdout, "the cache service's credentials do not reach this step: %s moves %s\n", step, key)
+	return cmds.Commit(j.Env)
+}
+
 // Off says once, clearly, why the cache is not persisted on this runner.
 func (j *Job) Off(reason string) error {
 	return j.Fault("cache persistence is off", fmt.Errorf("%w: %s; sccache still runs with a local cache; see the README section \"Runtime credentials\"", cacheservice.ErrUnavailable, reason))
