@@ -46,6 +46,7 @@ func Finish(ctx context.Context, e *runenv.Env) error {
 	if err != nil {
 		return err
 	}
+	ki := job.ReadKeyInputs(e, r)
 	if err := r.Err(); err != nil {
 		return err
 	}
@@ -59,7 +60,7 @@ func Finish(ctx context.Context, e *runenv.Env) error {
 		// It may have stopped half-way through extracting.
 		rs.Warning = NestedStep + " ended with " + outcome
 		err := errors.New(rs.Warning)
-		if cerr := empty(j.EntryPaths()); cerr != nil {
+		if cerr := empty(j.EntryDirs()); cerr != nil {
 			err = errors.Join(err, cerr)
 		}
 		if err := j.Fault("cache restore failed", err); err != nil {
@@ -71,7 +72,7 @@ func Finish(ctx context.Context, e *runenv.Env) error {
 			// The bounds the program's own extractor applies (see stream).
 			maxEntries, maxBytes = job.MaxEntries(size), 4*size+1<<30
 		}
-		files, bytes, err := check(j.EntryPaths(), maxEntries, maxBytes)
+		files, bytes, err := check(j.EntryDirs(), maxEntries, maxBytes)
 		if err != nil {
 			rs.Warning = j.Redact(err.Error())
 			if err := j.Fault("cache entry "+matched+" rejected", err); err != nil {
@@ -81,6 +82,9 @@ func Finish(ctx context.Context, e *runenv.Env) error {
 		}
 		rs.MatchedKey, rs.Exact, rs.Files, rs.Bytes = matched, matched == rs.PrimaryKey, files, bytes
 		fmt.Fprintf(e.Stdout, "restored %s: %d files\n", matched, files)
+		if j.State.CacheTargets {
+			putBackTargets(j, rs, ki.WorkingDirs)
+		}
 	default:
 		fmt.Fprintf(e.Stdout, "cache miss for %s\n", rs.PrimaryKey)
 	}

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -29,6 +30,7 @@ import (
 	"github.com/org/rustcache-action/internal/runenv"
 	"github.com/org/rustcache-action/internal/state"
 	"github.com/org/rustcache-action/internal/transport"
+	"github.com/org/rustcache-action/internal/targets"
 )
 
 // DefaultTimeout bounds the whole restore (lookup, download, extraction).
@@ -44,13 +46,14 @@ func Run(ctx context.Context, e *runenv.Env) error {
 	}
 	ki := job.ReadKeyInputs(e, r)
 	enabled := r.Bool("restore", true)
+	j.State.CacheTargets = r.Bool("cache-targets", job.DefaultCacheTargets)
 	minutes := r.Int("timeout-minutes", int(DefaultTimeout/time.Minute), 1, 360)
 	if err := r.Err(); err != nil {
 		return err
 	}
 	timeout := j.Timeout(minutes)
 	if !j.SetupDone() {
-		return fmt.Errorf("no sccache setup found under %q: run the setup step first (uses: org/rustcache-action@v1), or give restore the same cache-root", j.Root)
+		return fmt.Errorf("%w: run the setup step first (uses: org/rustcache-action@v1), or give restore the same cache-root", j.NoSetup())
 	}
 	// A link or file planted in place of the cache directory (a build inside
 	// a container can write under the root) is replaced, never followed.
@@ -72,6 +75,9 @@ func Run(ctx context.Context, e *runenv.Env) error {
 	} else {
 		j.Notice("not stopping sccache: %v", err)
 	}
+	// A staging directory left by an earlier job on this root is never
+	// moved into a target directory.
+	_ = os.RemoveAll(filepath.Join(j.Root, job.TargetsDir))
 
 	route := transport.Decision{Route: transport.Skip}
 	if enabled {
@@ -95,7 +101,7 @@ func Run(ctx context.Context, e *runenv.Env) error {
 		}
 	default:
 		tctx, cancel := context.WithTimeout(ctx, timeout)
-		err = fetch(tctx, j, rs, keys.Primary, keys.RestoreKeys)
+		err = fetch(tctx, j, rs, keys.Primary, keys.RestoreKeys, ki.WorkingDirs)
 		cancel()
 		if err != nil {
 			return err
@@ -106,7 +112,7 @@ func Run(ctx context.Context, e *runenv.Env) error {
 }
 
 // fetch looks the entry up and extracts it; faults become warnings.
-func fetch(ctx context.Context, j *job.Job, rs *state.Restore, key string, restoreKeys []string) error {
+func fetch(ctx context.Context, j *job.Job, rs *state.Restore, key string, restoreKeys, workDirs []string) error {
 	client, err := j.Client()
 	if err != nil {
 		rs.Warning = "no cache service"
@@ -123,7 +129,7 @@ func fetch(ctx context.Context, j *job.Job, rs *state.Restore, key string, resto
 		return nil
 	}
 	t0 := j.Env.Now()
-	st, n, err := stream(ctx, client, entry, j.CacheDir(), j.Workspace(), j.State.CacheSize)
+	st, n, err := stream(ctx, client, entry, j.EntryDirs(), j.Workspace(), j.State.CacheSize)
 	if err != nil {
 		rs.Warning = j.Redact(err.Error())
 		what := "cache restore failed"
@@ -135,7 +141,31 @@ func fetch(ctx context.Context, j *job.Job, rs *state.Restore, key string, resto
 	rs.MatchedKey, rs.Exact = entry.Key, entry.Exact
 	rs.Bytes, rs.Files = n, st.Files
 	fmt.Fprintf(j.Env.Stdout, "restored %s: %d files, %s downloaded in %.1fs\n", entry.Key, st.Files, report.Bytes(n), j.Env.Now().Sub(t0).Seconds())
+	if j.State.CacheTargets {
+		putBackTargets(j, rs, workDirs)
+	}
 	return nil
+}
+
+// putBackTargets moves the restored target part into the target
+// directories. What cannot be put back is a notice: cargo rebuilds it.
+func putBackTargets(j *job.Job, rs *state.Restore, workDirs []string) {
+	var dirs []string
+	for _, td := range j.TargetDirs(workDirs) {
+		dirs = append(dirs, td.Dir)
+	}
+	res, err := targets.Restore(filepath.Join(j.Root, job.TargetsDir), j.Workspace(), dirs)
+	if err != nil {
+		j.Notice("target part not restored (cargo builds the dependencies again): %v", err)
+		return
+	}
+	for _, r := range res {
+		rs.Targets = append(rs.Targets, state.TargetRestore{Dir: r.Dir, Units: r.Units, Files: r.Files, Bytes: r.Bytes, Problem: r.Problem})
+		if r.Problem != "" {
+			j.Notice("target part of %s restored only in part (cargo builds the rest again): %s", r.Dir, r.Problem)
+		}
+		fmt.Fprintf(j.Env.Stdout, "target part: %d units (%s) into %s\n", len(r.Units), report.Bytes(r.Bytes), r.Dir)
+	}
 }
 
 // errExtracted closes the pipe once extraction has ended, which stops the
@@ -143,7 +173,7 @@ func fetch(ctx context.Context, j *job.Job, rs *state.Restore, key string, resto
 var errExtracted = errors.New("extraction finished")
 
 // stream downloads the entry into the extractor through a pipe.
-func stream(ctx context.Context, c cacheservice.Client, entry *cacheservice.Entry, dir, workspace string, cacheSize int64) (archive.Stats, int64, error) {
+func stream(ctx context.Context, c cacheservice.Client, entry *cacheservice.Entry, dirs []string, workspace string, cacheSize int64) (archive.Stats, int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pr, pw := io.Pipe()
@@ -166,7 +196,7 @@ func stream(ctx context.Context, c cacheservice.Client, entry *cacheservice.Entr
 		// each of which costs a file creation before the limit is seen.
 		maxEntries = job.MaxEntries(cacheSize)
 	}
-	st, xerr := archive.Extract(ctx, pr, dir, workspace, archive.ExtractOptions{MaxBytes: maxBytes, MaxEntries: maxEntries})
+	st, xerr := archive.ExtractDirs(ctx, pr, dirs, workspace, archive.ExtractOptions{MaxBytes: maxBytes, MaxEntries: maxEntries})
 	// Unblock the downloader whatever happened; a complete archive needs none
 	// of the bytes that may follow.
 	pr.CloseWithError(errExtracted)

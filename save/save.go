@@ -54,7 +54,7 @@ func Run(ctx context.Context, e *runenv.Env) error {
 		return err
 	}
 	if !j.SetupDone() {
-		return j.Fault("nothing to save", fmt.Errorf("%w under %q (did the setup step run with the same cache-root?)", job.ErrNoSetup, j.Root))
+		return j.Fault("nothing to save", fmt.Errorf("%w (did the setup step run with the same cache-root?)", j.NoSetup()))
 	}
 	d, err := run(ctx, j, o)
 	if err != nil {
@@ -82,14 +82,19 @@ func readOptions(e *runenv.Env, r *inputs.Reader, j *job.Job) (options, error) {
 	o := options{
 		save:    r.Bool("save", true) && r.Bool("save-if", true),
 		keep:    r.Int("keep", 1, 0, 100),
-		token:   r.String("github-token", ""),
+		token:   r.Secret("github-token"),
 		timeout: j.Timeout(r.Int("timeout-minutes", int(DefaultTimeout/time.Minute), 1, 360)),
 		ki:      job.ReadKeyInputs(e, r),
 	}
+	j.Mask(o.token)
+	defTargets := job.DefaultCacheTargets
+	if j.State.Restore != nil {
+		defTargets = j.State.CacheTargets
+	}
+	j.State.CacheTargets = r.Bool("cache-targets", defTargets)
 	if err := r.Err(); err != nil {
 		return o, err
 	}
-	j.Mask(o.token)
 	return o, nil
 }
 
@@ -147,6 +152,10 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		d.SizeBefore = before.Bytes()
 	}
 	d.SizeAfter = after.Bytes()
+	tp := &targetPart{}
+	if st.CacheTargets {
+		tp = selectTargets(j, o.ki.WorkingDirs, d)
+	}
 
 	// 3. Decide whether to upload, and how.
 	route := transport.Decision{Route: transport.Skip}
@@ -160,9 +169,9 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		d.SaveSkip = "save is disabled for this run"
 	case route.Route == transport.Skip:
 		d.SaveSkip = "ACTIONS_CACHE_MODE=" + string(j.Mode) + " does not allow writing"
-	case len(after) == 0:
+	case len(after) == 0 && tp.files == 0:
 		d.SaveSkip = "the cache is empty"
-	case rs != nil && rs.MatchedKey != "" && d.Unaccounted == "" && !diff.ContentChanged():
+	case rs != nil && rs.MatchedKey != "" && d.Unaccounted == "" && !diff.ContentChanged() && !tp.changed:
 		d.SaveSkip = "nothing changed since restore"
 	}
 	if d.SaveSkip != "" {
@@ -176,13 +185,17 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 	for f := range after {
 		files = append(files, f)
 	}
-	if n, limit := job.ArchiveEntries(files), job.MaxEntries(st.CacheSize); n > limit {
+	sccacheLimit := st.CacheSize
+	if st.CacheTargets {
+		sccacheLimit = tp.fit(j, st.CacheSize, d)
+	}
+	if n, limit := job.ArchiveEntries(files)+tp.stagedEntries(), job.MaxEntries(st.CacheSize); n > limit {
 		d.SaveSkip = fmt.Sprintf("the cache holds %d entries, more than restore accepts for its cache-size (%d)", n, limit)
 		return d, j.Fault("cache not saved", fmt.Errorf("%s: raise cache-size (restore accepts one entry per 64 KiB of it, at least 16384)", d.SaveSkip))
 	}
 
 	// 4. Trim, upload, prune.
-	removed, _, err := diskcache.Trim(j.CacheDir(), after, st.CacheSize)
+	removed, _, err := diskcache.Trim(j.CacheDir(), after, sccacheLimit)
 	if err != nil {
 		return d, j.Fault("trim the cache", err)
 	}
@@ -201,12 +214,19 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		d.PrimaryKey = key
 		rs = &state.Restore{KeyPrefix: keys.Prefix}
 	}
-	switch route.Route {
-	case transport.Off:
+	if route.Route == transport.Off {
 		d.SaveSkip = "no cache service"
 		return d, j.Off(route.Reason)
-	case transport.Nested:
-		// actions/cache/save uploads; save-finish prunes and reports.
+	}
+	t0 := j.Env.Now()
+	if st.CacheTargets {
+		if err := tp.stage(j); err != nil {
+			return d, j.Fault("stage the target part", err)
+		}
+	}
+	if route.Route == transport.Nested {
+		// actions/cache/save uploads the entry's directories as they are
+		// now; save-finish prunes and reports.
 		return d, handOff(j, d, key, rs.KeyPrefix)
 	}
 	client, err := j.Client()
@@ -217,8 +237,7 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 	d.Protocol = client.Protocol()
 	uctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	t0 := j.Env.Now()
-	n, err := upload(uctx, client, key, version, j.CacheDir(), j.Workspace())
+	n, err := upload(uctx, client, key, version, sources(j), j.Workspace())
 	switch {
 	case errors.Is(err, cacheservice.ErrAlreadyExists), errors.Is(err, cacheservice.ErrRefused) && savedByOther(uctx, j, client, key, version):
 		d.SaveSkip = "another job saved " + key + " first"
@@ -247,14 +266,29 @@ func savedByOther(ctx context.Context, j *job.Job, c cacheservice.Client, key, v
 	return err == nil && e != nil && e.Exact
 }
 
+// sources are the entry's directories as the archive takes them: the
+// sccache directory without sccache's temporary and lock files, the staged
+// parts whole.
+func sources(j *job.Job) []archive.Source {
+	var srcs []archive.Source
+	for i, dir := range j.EntryDirs() {
+		src := archive.Source{Dir: dir}
+		if i == 0 {
+			src.Skip = diskcache.Skip
+		}
+		srcs = append(srcs, src)
+	}
+	return srcs
+}
+
 // upload streams the archive into the service through a pipe.
-func upload(ctx context.Context, c cacheservice.Client, key, version, dir, workspace string) (int64, error) {
+func upload(ctx context.Context, c cacheservice.Client, key, version string, srcs []archive.Source, workspace string) (int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pr, pw := io.Pipe()
 	werr := make(chan error, 1)
 	go func() {
-		_, err := archive.Write(ctx, pw, dir, workspace, archive.WriteOptions{Skip: diskcache.Skip})
+		_, err := archive.WriteDirs(ctx, pw, srcs, workspace, archive.WriteOptions{})
 		pw.CloseWithError(err)
 		werr <- err
 	}()
@@ -262,7 +296,7 @@ func upload(ctx context.Context, c cacheservice.Client, key, version, dir, works
 	pr.CloseWithError(errors.New("upload finished"))
 	cancel()
 	if aerr := <-werr; aerr != nil && err == nil {
-		return n, fmt.Errorf("archive %q: %w", dir, aerr)
+		return n, aerr
 	}
 	if err != nil {
 		return n, fmt.Errorf("upload %s: %w", key, err)

@@ -136,3 +136,31 @@ func TestCrossOnMacOS(t *testing.T) {
 		})
 	}
 }
+
+// TestCrossEnvOverrideAdvice: with the cross lists replaced from the
+// environment, the warning names every entry setup merged into Cross.toml
+// (the advice is built from the same list, so none is missing).
+func TestCrossEnvOverrideAdvice(t *testing.T) {
+	r := actiontest.New(t).With(map[string]string{"CROSS_BUILD_ENV_PASSTHROUGH": "FOO"})
+	s := r.Run("setup", map[string]string{"sccache-version": r.Version, "cross": "true"}, nil)
+	if s.Code != 0 {
+		t.Fatal(s.Stdout)
+	}
+	warn := strings.Join(s.Annotations("warning"), "\n")
+	if !strings.Contains(warn, "CROSS_BUILD_ENV_PASSTHROUGH set in the environment") {
+		t.Fatalf("no warning about the override:\n%s", s.Stdout)
+	}
+	b, err := os.ReadFile(filepath.Join(r.Workspace, "Cross.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := regexp.MustCompile(`"([A-Z_]+(=[0-9]+)?)"`).FindAllStringSubmatch(string(b), -1)
+	if len(entries) < 8 {
+		t.Fatalf("Cross.toml holds only %d entries:\n%s", len(entries), b)
+	}
+	for _, m := range entries {
+		if !strings.Contains(warn, m[1]) {
+			t.Errorf("the advice does not name %s, which Cross.toml holds:\n%s", m[1], warn)
+		}
+	}
+}

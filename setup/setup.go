@@ -25,13 +25,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/org/rustcache-action/arch"
 	"github.com/org/rustcache-action/internal/crossconf"
+	"github.com/org/rustcache-action/internal/ghcmd"
 	"github.com/org/rustcache-action/internal/inputs"
 	"github.com/org/rustcache-action/internal/release"
 	"github.com/org/rustcache-action/internal/rootdir"
@@ -63,6 +63,7 @@ type Options struct {
 	WorkingDirs   []string
 	Cross         string // auto, true, false
 	Direct        bool
+	Basedirs      []string // SCCACHE_BASEDIRS, absolute
 	Incremental   bool
 	Pipelining    bool
 	Token         string
@@ -75,13 +76,11 @@ func ParseOptions(e *runenv.Env) (*Options, error) {
 	o := &Options{overridden: map[string]bool{}}
 	o.Version = r.Version("sccache-version", release.DefaultVersion())
 	o.Target = r.String("sccache-target", "")
-	r.Check(o.Target == "" || arch.ValidTarget(o.Target), "sccache-target", o.Target,
-		"expected one of "+strings.Join(arch.Targets(), ", "))
+	r.Check(o.Target == "" || arch.ValidTarget(o.Target), "sccache-target", o.Target, inputs.OneOfWant(arch.Targets()))
 	o.DownloadBase = r.String("sccache-url", "")
 	r.Check(o.DownloadBase == "" || strings.HasPrefix(o.DownloadBase, "https://") || strings.HasPrefix(o.DownloadBase, "http://"),
 		"sccache-url", o.DownloadBase, "expected an http(s) URL of a directory holding <version>/<asset>")
-	o.Root = r.String("cache-root", e.DefaultRoot())
-	r.Check(filepath.IsAbs(o.Root), "cache-root", o.Root, "expected an absolute path")
+	o.Root = r.AbsPath("cache-root", e.DefaultRoot())
 	o.CacheSizeText, o.CacheSize = r.Size("cache-size", "2G")
 	o.overridden["cache-size"] = strings.TrimSpace(e.Input("cache-size")) != ""
 	o.WorkingDirs = workdir.Read(r, e.Workspace())
@@ -94,8 +93,20 @@ func ParseOptions(e *runenv.Env) (*Options, error) {
 		*b.dst = r.Bool(b.name, b.def)
 		o.overridden[b.name] = strings.TrimSpace(e.Input(b.name)) != ""
 	}
-	o.Token = r.String("github-token", "")
-	if err := r.Err(); err != nil {
+	windows := arch.Detect(e.Getenv, e.GOOS, e.GOARCH).OS == "Windows"
+	o.Basedirs = readBasedirs(r.Lines("basedirs", nil, false), e.Workspace(), windows, func(ok bool, value, want string) {
+		r.Check(ok, "basedirs", value, want)
+	})
+	// Masked before it is sent anywhere or could appear in an error.
+	o.Token = r.Secret("github-token")
+	e.Log().Mask(o.Token)
+	errs := []error{r.Err()}
+	for _, v := range inherited {
+		if val := e.Getenv(v.name); !o.overridden[v.input] && ghcmd.HasControl(val) {
+			errs = append(errs, fmt.Errorf("environment variable %s: invalid value %q: setup passes it on to later steps as it is, and it holds a control character (a line break?); fix or unset it", v.name, val))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
 		return nil, &ConfigError{err}
 	}
 	return o, nil
@@ -133,6 +144,7 @@ type plan struct {
 	ports                   ports
 	sccachePath, wrapper    string
 	exports                 map[string]string
+	basedirs                basedirsPlan
 	cross                   []crossPlan
 	installer               *release.Installer
 	prepareBeforeInstall    bool // the tool cache or the download directory lies in the root
@@ -143,10 +155,6 @@ func makePlan(ctx context.Context, e *runenv.Env) (*plan, error) {
 	o, err := ParseOptions(e)
 	if err != nil {
 		return nil, err
-	}
-	if o.Token != "" {
-		// Masked before it is sent anywhere or could appear in an error.
-		e.Log().Mask(o.Token)
 	}
 	p := &plan{o: o, plat: arch.Detect(e.Getenv, e.GOOS, e.GOARCH), target: o.Target}
 	if p.target == "" {
@@ -186,6 +194,9 @@ func makePlan(ctx context.Context, e *runenv.Env) (*plan, error) {
 	if p.version, err = p.installer.ResolveVersion(ctx, o.Version); err != nil {
 		return nil, &ConfigError{err}
 	}
+	if p.basedirs, err = planBasedirs(o, e.Getenv, p.version, p.plat.OS == "Windows"); err != nil {
+		return nil, &ConfigError{err}
+	}
 	// sccache before 0.9 answers a compile before its cache entry is written;
 	// inside a cross container the server dies with cargo, so the last
 	// entries would be lost. For those releases RUSTC_WRAPPER is a script
@@ -195,6 +206,7 @@ func makePlan(ctx context.Context, e *runenv.Env) (*plan, error) {
 		p.wrapper = filepath.Join(rootdir.Bin(o.Root), WaitWrapper)
 	}
 	p.exports = exportsFor(o, e.Getenv, p.wrapper, rootdir.Cache(o.Root), p.ports)
+	p.basedirs.apply(p.exports)
 	return p, nil
 }
 
@@ -215,6 +227,9 @@ func (p *plan) apply(ctx context.Context, e *runenv.Env, start time.Time) (*Resu
 	}
 	if err := rootdir.Prepare(o.Root); err != nil {
 		return nil, rootErr(err)
+	}
+	if p.basedirs.notice != "" {
+		e.Log().Noticef("%s", p.basedirs.notice)
 	}
 	// A server left running on this port (an earlier job on a self-hosted
 	// runner, or an earlier setup) has another configuration: stop it, so the
@@ -245,7 +260,7 @@ func (p *plan) apply(ctx context.Context, e *runenv.Env, start time.Time) (*Resu
 		}
 	}
 	if over := crossconf.EnvOverrides(e.Getenv); len(over) > 0 && len(p.cross) > 0 {
-		e.Log().Warningf("%s set in the environment replace the cross configuration's lists: add RUSTC_WRAPPER, SCCACHE_DIR, SCCACHE_CACHE_SIZE, SCCACHE_DIRECT, %s to them, or builds inside cross containers will not use the cache", strings.Join(over, ", "), RootVar)
+		e.Log().Warningf("%s", overrideAdvice(over, CrossEntries(p.ports.container)))
 	}
 
 	st, err := state.Load(o.Root)
@@ -257,7 +272,7 @@ func (p *plan) apply(ctx context.Context, e *runenv.Env, start time.Time) (*Resu
 	st.CacheDir, st.CacheSize = rootdir.Cache(o.Root), o.CacheSize
 	// A size the user set in the environment wins over the input's default;
 	// save trims to the size sccache itself was given.
-	if n, err := inputs.ParseSize(strings.TrimSuffix(strings.ToUpper(p.exports["SCCACHE_CACHE_SIZE"]), "B")); err == nil && n > 0 {
+	if _, n, err := inputs.NormalizeSize(p.exports["SCCACHE_CACHE_SIZE"]); err == nil {
 		st.CacheSize = n
 	}
 	st.ServerPort, st.ContainerPort = p.ports.host, p.ports.container
@@ -315,18 +330,11 @@ func writeSupportFiles(root, wrapper, sccachePath string) error {
 	return safefile.Write(wrapper, waitScript, 0o755)
 }
 
-var releaseRE = regexp.MustCompile(`^v?([0-9]+)\.([0-9]+)\.`)
-
 // needsWaitWrapper reports whether an sccache release answers compiles
 // before writing their cache entries (releases before 0.9).
 func needsWaitWrapper(version string) bool {
-	m := releaseRE.FindStringSubmatch(version)
-	if m == nil {
-		return false
-	}
-	major, _ := strconv.Atoi(m[1])
-	minor, _ := strconv.Atoi(m[2])
-	return major == 0 && minor < 9
+	v, err := inputs.ParseVersion(version)
+	return err == nil && v.Major == 0 && v.Minor < 9
 }
 
 func toolCache(e *runenv.Env, root string) string {
@@ -365,28 +373,47 @@ func portsFor(root, userPort string) ports {
 // explicitly wins; otherwise a value the user already set in the workflow's
 // environment is kept; otherwise the default applies.
 func exportsFor(o *Options, getenv func(string) string, wrapper, cacheDir string, p ports) map[string]string {
-	out := map[string]string{}
-	set := func(k, def, input string) {
-		if input != "" && o.overridden[input] {
-			out[k] = def
-			return
-		}
-		if v := getenv(k); v != "" {
-			out[k] = v
-			return
-		}
-		out[k] = def
+	defaults := map[string]string{
+		"RUSTC_WRAPPER":          wrapper,
+		"SCCACHE_DIR":            cacheDir,
+		"SCCACHE_CONF":           filepath.Join(o.Root, ConfFile),
+		"SCCACHE_CACHE_SIZE":     o.CacheSizeText,
+		"SCCACHE_DIRECT":         strconv.FormatBool(o.Direct),
+		"CARGO_INCREMENTAL":      boolDigit(o.Incremental),
+		"CARGO_BUILD_PIPELINING": strconv.FormatBool(o.Pipelining),
 	}
-	set("RUSTC_WRAPPER", wrapper, "")
-	set("SCCACHE_DIR", cacheDir, "")
-	set("SCCACHE_CONF", filepath.Join(o.Root, ConfFile), "")
-	set("SCCACHE_CACHE_SIZE", o.CacheSizeText, "cache-size")
-	set("SCCACHE_DIRECT", strconv.FormatBool(o.Direct), "sccache-direct")
-	set("CARGO_INCREMENTAL", boolDigit(o.Incremental), "cargo-incremental")
-	set("CARGO_BUILD_PIPELINING", strconv.FormatBool(o.Pipelining), "cargo-build-pipelining")
+	out := map[string]string{}
+	for _, v := range inherited {
+		out[v.name] = defaults[v.name]
+		if val := getenv(v.name); val != "" && !o.overridden[v.input] {
+			out[v.name] = val
+		}
+	}
 	out["SCCACHE_SERVER_PORT"] = strconv.Itoa(p.host)
 	out[RootVar] = o.Root
 	return out
+}
+
+// inherited are the variables setup exports that keep a value the workflow
+// already set, unless the input named beside it is given explicitly. Their
+// values go to GITHUB_ENV as they are, so ParseOptions refuses one holding a
+// control character.
+var inherited = []struct{ name, input string }{
+	{"RUSTC_WRAPPER", ""},
+	{"SCCACHE_DIR", ""},
+	{"SCCACHE_CONF", ""},
+	{"SCCACHE_CACHE_SIZE", "cache-size"},
+	{"SCCACHE_DIRECT", "sccache-direct"},
+	{"CARGO_INCREMENTAL", "cargo-incremental"},
+	{"CARGO_BUILD_PIPELINING", "cargo-build-pipelining"},
+}
+
+// overrideAdvice tells what to add to the cross configuration lists set in
+// the environment (over, e.g. CROSS_BUILD_ENV_PASSTHROUGH), which replace
+// the entries setup merged into the files: the entries themselves.
+func overrideAdvice(over []string, ent crossconf.Entries) string {
+	return fmt.Sprintf("%s set in the environment replace the cross configuration's lists: add the passthrough entries %s and the volume entries %s to them, or builds inside cross containers will not use the cache",
+		strings.Join(over, ", "), strings.Join(ent.Passthrough, ", "), strings.Join(ent.Volumes, ", "))
 }
 
 func boolDigit(b bool) string {
@@ -458,7 +485,7 @@ type crossPlan struct {
 // the container), and a literal server port of its own.
 func CrossEntries(containerPort int) crossconf.Entries {
 	return crossconf.Entries{
-		Passthrough: []string{"RUSTC_WRAPPER", "SCCACHE_DIR", "SCCACHE_CONF", "SCCACHE_CACHE_SIZE", "SCCACHE_DIRECT",
+		Passthrough: []string{"RUSTC_WRAPPER", "SCCACHE_DIR", "SCCACHE_CONF", "SCCACHE_CACHE_SIZE", "SCCACHE_DIRECT", "SCCACHE_BASEDIRS",
 			RootVar, "SCCACHE_SERVER_PORT=" + strconv.Itoa(containerPort)},
 		Volumes: []string{RootVar},
 	}

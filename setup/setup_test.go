@@ -164,40 +164,67 @@ func TestSetupFailuresChangeNothing(t *testing.T) {
 		}, want: "belongs to uid 65534"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			r := actiontest.New(t).With(tc.env)
-			in := map[string]string{"sccache-version": r.Version}
-			for k, v := range tc.inputs {
-				in[k] = v
-			}
-			if tc.fault != 0 {
-				name := arch.AssetName(r.Version, "x86_64-unknown-linux-musl")
-				if tc.fault == fakerelease.WrongChecksum {
-					name += ".sha256"
+		for _, existing := range []bool{false, true} {
+			name := tc.name
+			if existing {
+				// A root (and tool cache) from an earlier setup on this runner
+				// must stay as it was too; a release fault would not be
+				// reached from the tool cache.
+				if tc.fault != 0 || tc.env != nil {
+					continue
 				}
-				r.Release.Fail(name, tc.fault, -1)
+				name += "/after a good setup"
 			}
-			if tc.prepare != nil {
-				for k, v := range tc.prepare(t, r) {
-					in[k] = v
+			t.Run(name, func(t *testing.T) {
+				r := actiontest.New(t).With(tc.env)
+				if existing {
+					if s := r.Run("setup", map[string]string{"sccache-version": r.Version}, nil); s.Code != 0 {
+						t.Fatalf("first setup: %s", s.Stdout)
+					}
 				}
-			}
-			before := actiontest.Tree(t, r.Dir)
-			s := r.Run("setup", in, nil)
-			if s.Code == 0 {
-				t.Fatalf("setup succeeded:\n%s", s.Stdout)
-			}
-			errs := s.Annotations("error")
-			if len(errs) == 0 || !strings.Contains(strings.ToLower(strings.Join(errs, "\n")), strings.ToLower(tc.want)) {
-				t.Errorf("errors %q do not mention %q\n%s", errs, tc.want, s.Stdout)
-			}
-			if len(s.Env) != 0 || len(s.Path) != 0 || len(s.Outputs) != 0 {
-				t.Errorf("failed setup wrote env %v path %v outputs %v", s.Env, s.Path, s.Outputs)
-			}
-			if d := cmp.Diff(before, actiontest.Tree(t, r.Dir)); d != "" {
-				t.Errorf("failed setup changed files (-before +after):\n%s", d)
-			}
-		})
+				failingSetup(t, r, tc.inputs, tc.fault, tc.prepare, tc.want)
+			})
+		}
+	}
+}
+
+// failingSetup runs a setup that must fail naming want, and checks it wrote
+// nothing: no workflow command file line, the runner's directories
+// byte-identical.
+func failingSetup(t *testing.T, r *actiontest.Runner, inputs map[string]string, fault fakerelease.Fault,
+	prepare func(t *testing.T, r *actiontest.Runner) map[string]string, want string) {
+	t.Helper()
+	in := map[string]string{"sccache-version": r.Version}
+	for k, v := range inputs {
+		in[k] = v
+	}
+	if fault != 0 {
+		name := arch.AssetName(r.Version, "x86_64-unknown-linux-musl")
+		if fault == fakerelease.WrongChecksum {
+			name += ".sha256"
+		}
+		r.Release.Fail(name, fault, -1)
+	}
+	if prepare != nil {
+		for k, v := range prepare(t, r) {
+			in[k] = v
+		}
+	}
+	before := actiontest.Tree(t, r.Dir)
+	s := r.Run("setup", in, nil)
+	if s.Code == 0 {
+		t.Fatalf("setup succeeded:\n%s", s.Stdout)
+	}
+	errs := s.Annotations("error")
+	t.Logf("%s", strings.Join(errs, "\n"))
+	if len(errs) == 0 || !strings.Contains(strings.ToLower(strings.Join(errs, "\n")), strings.ToLower(want)) {
+		t.Errorf("errors %q do not mention %q\n%s", errs, want, s.Stdout)
+	}
+	if len(s.Env) != 0 || len(s.Path) != 0 || len(s.Outputs) != 0 {
+		t.Errorf("failed setup wrote env %v path %v outputs %v", s.Env, s.Path, s.Outputs)
+	}
+	if d := cmp.Diff(before, actiontest.Tree(t, r.Dir)); d != "" {
+		t.Errorf("failed setup changed files (-before +after):\n%s", d)
 	}
 }
 

@@ -67,6 +67,12 @@
 // SpeedFastest; [WriteOptions.Concurrency] and [WriteOptions.ParallelBlocks]
 // remain for data that compresses.
 //
+// [WriteDirs] and [ExtractDirs] do the same for several directories in one
+// archive (what actions/cache makes of several paths): each directory's
+// entries follow its own, every entry must land in one of them, and each
+// directory is swapped into place on its own once the whole stream checked
+// out.
+//
 // # What this package reads
 //
 // [Extract] accepts what GNU tar --posix (and other ustar, PAX or GNU tar

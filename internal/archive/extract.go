@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -65,11 +66,48 @@ type ExtractOptions struct {
 // [ErrTooLarge] for the limits); anything else comes from reading r, from
 // the file system, or from ctx.
 func Extract(ctx context.Context, r io.Reader, dir, base string, opts ExtractOptions) (Stats, error) {
-	names, err := newEntryNames(dir, base)
-	if err != nil {
-		return Stats{}, fmt.Errorf("extract to %q: %w", dir, err)
+	return ExtractDirs(ctx, r, []string{dir}, base, opts)
+}
+
+// ExtractDirs is [Extract] for an archive of several directories (as
+// [WriteDirs] writes them, in the same order): every entry must lie inside one
+// of the archived directories, each directory is built in its own sibling,
+// and once the whole stream checked out each directory that received at least
+// one entry replaces its destination; the others are left as they were. The
+// directories must not contain one another. When the archive's first entry
+// (the first directory) lies elsewhere, the archive was saved from another
+// place, and every other directory is expected at the same place relative to
+// the first one as dirs has it.
+func ExtractDirs(ctx context.Context, r io.Reader, dirs []string, base string, opts ExtractOptions) (Stats, error) {
+	what := strings.Join(quoteAll(dirs), ", ")
+	if len(dirs) == 0 {
+		return Stats{}, fmt.Errorf("extract: no directory given")
 	}
-	dir = filepath.Clean(dir)
+	x := &extractor{
+		ctx: ctx,
+		buf: make([]byte, 256<<10),
+	}
+	for i, dir := range dirs {
+		names, err := newEntryNames(dir, base)
+		if err != nil {
+			return Stats{}, fmt.Errorf("extract to %q: %w", dir, err)
+		}
+		dir = filepath.Clean(dir)
+		for _, other := range x.dests {
+			if other.dir == dir || strings.HasPrefix(dir, other.dir+string(filepath.Separator)) || strings.HasPrefix(other.dir, dir+string(filepath.Separator)) {
+				return Stats{}, fmt.Errorf("extract to %s: %q and %q overlap", what, other.dir, dir)
+			}
+		}
+		d := dest{dir: dir, names: names}
+		if i > 0 {
+			rel, err := filepath.Rel(filepath.Dir(x.dests[0].dir), dir)
+			if err != nil {
+				return Stats{}, fmt.Errorf("extract to %q: %w", dir, err)
+			}
+			d.sibling = filepath.ToSlash(rel)
+		}
+		x.dests = append(x.dests, d)
+	}
 	if opts.MaxBytes <= 0 {
 		opts.MaxBytes = DefaultMaxBytes
 	}
@@ -79,44 +117,60 @@ func Extract(ctx context.Context, r io.Reader, dir, base string, opts ExtractOpt
 	if opts.MaxWindow == 0 {
 		opts.MaxWindow = DefaultMaxWindow
 	}
-
-	parent := filepath.Dir(dir)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return Stats{}, fmt.Errorf("extract to %q: %w", dir, err)
-	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
-	if err != nil {
-		return Stats{}, fmt.Errorf("extract to %q: %w", dir, err)
-	}
-	x := &extractor{
-		ctx:   ctx,
-		dir:   dir,
-		tmp:   tmp,
-		names: names,
-		opts:  opts,
-		buf:   make([]byte, 256<<10),
+	x.opts = opts
+	defer func() {
+		for _, d := range x.dests {
+			if d.tmp != "" {
+				_ = os.RemoveAll(d.tmp)
+			}
+		}
+	}()
+	for i, d := range x.dests {
+		parent := filepath.Dir(d.dir)
+		if err := os.MkdirAll(parent, 0o755); err != nil {
+			return Stats{}, fmt.Errorf("extract to %q: %w", d.dir, err)
+		}
+		tmp, err := os.MkdirTemp(parent, "."+filepath.Base(d.dir)+".tmp-")
+		if err != nil {
+			return Stats{}, fmt.Errorf("extract to %q: %w", d.dir, err)
+		}
+		x.dests[i].tmp = tmp
 	}
 	st, err := x.run(r)
 	if err == nil {
-		err = x.replace()
+		err = x.replaceAll()
 	}
 	if err != nil {
-		_ = os.RemoveAll(tmp)
-		return Stats{}, fmt.Errorf("extract to %q: %w", dir, err)
+		return Stats{}, fmt.Errorf("extract to %s: %w", what, err)
 	}
 	return st, nil
 }
 
+func quoteAll(dirs []string) []string {
+	out := make([]string, len(dirs))
+	for i, d := range dirs {
+		out[i] = fmt.Sprintf("%q", d)
+	}
+	return out
+}
+
+// dest is one destination directory of an extraction.
+type dest struct {
+	dir     string     // destination
+	tmp     string     // sibling of dir that receives the entries
+	names   entryNames // where its entries are expected
+	sibling string     // its path relative to the first destination's parent (not for the first)
+	seen    bool       // an entry landed in it
+}
+
 // extractor holds the state of one [Extract].
 type extractor struct {
-	ctx  context.Context
-	dir  string // destination
-	tmp  string // sibling of dir that receives the entries
-	opts ExtractOptions
-	buf  []byte
+	ctx   context.Context
+	dests []dest
+	opts  ExtractOptions
+	buf   []byte
 
-	names    entryNames // set by the first entry
-	rooted   bool       // whether the first entry was seen
+	rooted   bool // whether the first entry was seen
 	st       Stats
 	expanded int64     // declared file sizes so far, duplicates included
 	dirs     []dirMeta // directories whose mode and time are set at the end
@@ -124,6 +178,7 @@ type extractor struct {
 
 // dirMeta is the mode and time a directory gets once its contents are in.
 type dirMeta struct {
+	dest  int
 	rel   string
 	mode  fs.FileMode
 	mtime time.Time
@@ -219,19 +274,19 @@ func (x *extractor) entry(h *tar.Header, tr *tar.Reader, br *budgetReader) error
 		return nil // PAX global defaults: nothing this package uses
 	}
 	if !x.rooted {
-		if err := x.names.first(h.Name, h.Typeflag == tar.TypeDir); err != nil {
+		if err := x.first(h.Name, h.Typeflag == tar.TypeDir); err != nil {
 			return err
 		}
 		x.rooted = true
 	}
-	rel, err := x.names.rel(h.Name)
+	i, rel, err := x.resolve(h.Name)
 	if err != nil {
 		return err
 	}
-	target := filepath.Join(x.tmp, rel)
+	target := filepath.Join(x.dests[i].tmp, rel)
 	switch h.Typeflag {
 	case tar.TypeDir:
-		return x.mkdir(h, rel, target)
+		return x.mkdir(h, i, rel, target)
 	case tar.TypeReg: // tar.Reader reports the legacy '\x00' type as TypeReg
 		if rel == "." {
 			return fmt.Errorf("%w: file entry %q names the destination directory itself", ErrUnsafe, h.Name)
@@ -243,7 +298,7 @@ func (x *extractor) entry(h *tar.Header, tr *tar.Reader, br *budgetReader) error
 		br.limit += (h.Size + 511) &^ 511
 		return x.file(h, tr, rel, target)
 	case tar.TypeLink:
-		return x.link(h, rel, target)
+		return x.link(h, i, rel, target)
 	case tar.TypeSymlink:
 		return fmt.Errorf("%w: symbolic link %q -> %q", ErrUnsafe, h.Name, h.Linkname)
 	case tar.TypeChar, tar.TypeBlock:
@@ -256,13 +311,14 @@ func (x *extractor) entry(h *tar.Header, tr *tar.Reader, br *budgetReader) error
 }
 
 // mkdir creates a directory entry and remembers its mode and time.
-func (x *extractor) mkdir(h *tar.Header, rel, target string) error {
+func (x *extractor) mkdir(h *tar.Header, i int, rel, target string) error {
 	if rel != "." {
 		if err := x.mkdirAll(target, h.Name); err != nil {
 			return err
 		}
 	}
 	x.dirs = append(x.dirs, dirMeta{
+		dest:  i,
 		rel:   rel,
 		mode:  safeMode(h.Mode) | 0o700,
 		mtime: h.ModTime,
@@ -347,17 +403,17 @@ func (x *extractor) file(h *tar.Header, tr *tar.Reader, rel, target string) erro
 func safeMode(m int64) fs.FileMode { return fs.FileMode(m).Perm() &^ 0o022 }
 
 // link recreates a hard link to a regular file extracted earlier.
-func (x *extractor) link(h *tar.Header, rel, target string) error {
+func (x *extractor) link(h *tar.Header, i int, rel, target string) error {
 	if rel == "." {
 		return fmt.Errorf("%w: hard link %q names the destination directory itself", ErrUnsafe, h.Name)
 	}
-	trel, err := x.names.rel(h.Linkname)
+	ti, trel, err := x.resolve(h.Linkname)
 	if err != nil {
 		return fmt.Errorf("hard link %q: %w", h.Name, err)
 	}
-	src := filepath.Join(x.tmp, trel)
+	src := filepath.Join(x.dests[ti].tmp, trel)
 	fi, err := os.Lstat(src)
-	if err != nil || !fi.Mode().IsRegular() || trel == rel {
+	if err != nil || !fi.Mode().IsRegular() || ti == i && trel == rel {
 		return fmt.Errorf("%w: hard link %q -> %q does not name an earlier file of this archive", ErrUnsafe, h.Name, h.Linkname)
 	}
 	if err := x.prepare(target, h.Name); err != nil {
@@ -377,7 +433,7 @@ func (x *extractor) finishDirs() error {
 		return depth(x.dirs[i].rel) > depth(x.dirs[j].rel)
 	})
 	for _, d := range x.dirs {
-		p := filepath.Join(x.tmp, d.rel)
+		p := filepath.Join(x.dests[d.dest].tmp, d.rel)
 		if err := os.Chmod(p, d.mode); err != nil {
 			return fsErr(err)
 		}
@@ -404,14 +460,68 @@ func atimeOf(atime, mtime time.Time) time.Time {
 	return atime
 }
 
-// replace moves x.tmp to x.dir. An existing dir is first renamed away, so
+// first sees the archive's first entry: the first destination's directory,
+// at the expected place or elsewhere (then every destination moves with it).
+func (x *extractor) first(name string, isDir bool) error {
+	d0 := &x.dests[0]
+	expected := d0.names.root
+	if err := d0.names.first(name, isDir); err != nil {
+		return err
+	}
+	if d0.names.root == expected {
+		return nil
+	}
+	for i := 1; i < len(x.dests); i++ {
+		root := path.Clean(path.Join(path.Dir(d0.names.root), x.dests[i].sibling))
+		if root == "." || root == ".." {
+			return fmt.Errorf("%w: archive rooted at %q leaves no place for %q", ErrUnsafe, d0.names.root, x.dests[i].dir)
+		}
+		x.dests[i].names.root = root
+	}
+	return nil
+}
+
+// resolve finds the destination an entry name belongs to and its path
+// relative to that destination.
+func (x *extractor) resolve(name string) (int, string, error) {
+	var first error
+	for i := range x.dests {
+		rel, err := x.dests[i].names.rel(name)
+		if err == nil {
+			x.dests[i].seen = true
+			return i, rel, nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	if len(x.dests) > 1 {
+		return 0, "", fmt.Errorf("%w: entry %q lies outside every archived directory", ErrUnsafe, name)
+	}
+	return 0, "", first
+}
+
+// replaceAll moves every destination that received entries into place.
+func (x *extractor) replaceAll() error {
+	for _, d := range x.dests {
+		if !d.seen {
+			continue
+		}
+		if err := replace(d.tmp, d.dir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// replace moves tmp to dir. An existing dir is first renamed away, so
 // there is never a moment when a half-written tree sits at dir (only a
 // moment when nothing does); if the second rename fails, the old tree is put
 // back.
-func (x *extractor) replace() error {
-	fi, err := os.Lstat(x.dir)
+func replace(tmp, dir string) error {
+	fi, err := os.Lstat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		if err := os.Rename(x.tmp, x.dir); err != nil {
+		if err := os.Rename(tmp, dir); err != nil {
 			return fsErr(err)
 		}
 		return nil
@@ -420,21 +530,21 @@ func (x *extractor) replace() error {
 		return fsErr(err)
 	}
 	if !fi.IsDir() {
-		return fsErr(fmt.Errorf("%q exists and is not a directory", x.dir))
+		return fsErr(fmt.Errorf("%q exists and is not a directory", dir))
 	}
 	// The previous tree moves into a fresh hidden sibling first (os.Rename
 	// will not replace a directory, not even an empty one).
-	holder, err := os.MkdirTemp(filepath.Dir(x.dir), "."+filepath.Base(x.dir)+".old-")
+	holder, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".old-")
 	if err != nil {
 		return fsErr(err)
 	}
-	old := filepath.Join(holder, filepath.Base(x.dir))
-	if err := os.Rename(x.dir, old); err != nil {
+	old := filepath.Join(holder, filepath.Base(dir))
+	if err := os.Rename(dir, old); err != nil {
 		_ = os.Remove(holder)
 		return fsErr(err)
 	}
-	if err := os.Rename(x.tmp, x.dir); err != nil {
-		if rerr := os.Rename(old, x.dir); rerr != nil {
+	if err := os.Rename(tmp, dir); err != nil {
+		if rerr := os.Rename(old, dir); rerr != nil {
 			return fsErr(fmt.Errorf("%w (and restoring the previous directory from %q failed: %v)", err, old, rerr))
 		}
 		_ = os.Remove(holder)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -53,17 +54,41 @@ type WriteOptions struct {
 // be absolute. Nothing is buffered on disk. On error the output is incomplete
 // and must be discarded: Write makes sure it does not end as a valid stream.
 func Write(ctx context.Context, w io.Writer, dir, base string, opts WriteOptions) (Stats, error) {
+	return WriteDirs(ctx, w, []Source{{Dir: dir, Skip: opts.Skip}}, base, opts)
+}
+
+// Source is one directory of a [WriteDirs] archive.
+type Source struct {
+	// Dir is the absolute path of the directory.
+	Dir string
+	// Skip, when set, replaces [WriteOptions.Skip] for this directory.
+	Skip func(rel string) bool
+}
+
+// WriteDirs is [Write] for several directories in one archive, one after the
+// other, as actions/cache archives several paths: each directory's entry
+// first, then its members, all named relative to base.
+func WriteDirs(ctx context.Context, w io.Writer, srcs []Source, base string, opts WriteOptions) (Stats, error) {
 	var st Stats
-	prefix, err := prefixFor(dir, base)
-	if err != nil {
-		return st, fmt.Errorf("archive %q: %w", dir, err)
+	what := describe(srcs)
+	if len(srcs) == 0 {
+		return st, fmt.Errorf("archive: no directory given")
 	}
-	info, err := os.Stat(dir)
-	if err != nil {
-		return st, fmt.Errorf("archive %q: %w", dir, err)
-	}
-	if !info.IsDir() {
-		return st, fmt.Errorf("archive %q: not a directory", dir)
+	infos := make([]fs.FileInfo, len(srcs))
+	prefixes := make([]string, len(srcs))
+	for i, src := range srcs {
+		prefix, err := prefixFor(src.Dir, base)
+		if err != nil {
+			return st, fmt.Errorf("archive %q: %w", src.Dir, err)
+		}
+		info, err := os.Stat(src.Dir)
+		if err != nil {
+			return st, fmt.Errorf("archive %q: %w", src.Dir, err)
+		}
+		if !info.IsDir() {
+			return st, fmt.Errorf("archive %q: not a directory", src.Dir)
+		}
+		infos[i], prefixes[i] = info, prefix
 	}
 
 	level := opts.Level
@@ -79,19 +104,22 @@ func Write(ctx context.Context, w io.Writer, dir, base string, opts WriteOptions
 		zstd.WithEncoderCRC(true),
 	)
 	if err != nil {
-		return st, fmt.Errorf("archive %q: zstd encoder: %w", dir, err)
+		return st, fmt.Errorf("archive %s: zstd encoder: %w", what, err)
 	}
 	tw := tar.NewWriter(enc)
 	aw := &archiver{
-		ctx:    ctx,
-		tw:     tw,
-		prefix: prefix,
-		skip:   opts.Skip,
-		st:     &st,
-		buf:    make([]byte, 256<<10),
+		ctx: ctx,
+		tw:  tw,
+		st:  &st,
+		buf: make([]byte, 256<<10),
 	}
 
-	err = aw.dir(dir, "", info)
+	for i, src := range srcs {
+		aw.prefix, aw.skip = prefixes[i], src.Skip
+		if err = aw.dir(src.Dir, "", infos[i]); err != nil {
+			break
+		}
+	}
 	if err == nil {
 		err = tw.Close()
 	}
@@ -100,12 +128,21 @@ func Write(ctx context.Context, w io.Writer, dir, base string, opts WriteOptions
 		// frame: a truncated tar inside a well-formed frame would look valid.
 		out.abort()
 		_ = enc.Close()
-		return st, fmt.Errorf("archive %q: %w", dir, err)
+		return st, fmt.Errorf("archive %s: %w", what, err)
 	}
 	if err := enc.Close(); err != nil {
-		return st, fmt.Errorf("archive %q: %w", dir, err)
+		return st, fmt.Errorf("archive %s: %w", what, err)
 	}
 	return st, nil
+}
+
+// describe names the directories of an archive in messages.
+func describe(srcs []Source) string {
+	var names []string
+	for _, s := range srcs {
+		names = append(names, fmt.Sprintf("%q", s.Dir))
+	}
+	return strings.Join(names, ", ")
 }
 
 // archiver holds the state of one [Write] walk.

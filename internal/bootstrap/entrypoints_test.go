@@ -127,7 +127,7 @@ func TestNoImagePullByDefault(t *testing.T) {
 func TestNestedStepsAgree(t *testing.T) {
 	fields := []string{"if", "continue-on-error", "uses", "with.path", "with.key", "with.restore-keys"}
 	after := map[string][]string{
-		"restored": {"if", "run", "env.RUSTCACHE_MATCHED_KEY", "env.RUSTCACHE_NESTED_OUTCOME"},
+		"restored": {"if", "run", "env.RUSTCACHE_MATCHED_KEY", "env.RUSTCACHE_NESTED_OUTCOME", "env.INPUT_WORKING-DIRECTORY"},
 		"saved":    {"if", "run", "env.RUSTCACHE_NESTED_OUTCOME", "env.INPUT_KEEP", "env.INPUT_GITHUB-TOKEN"},
 	}
 	first := map[string][]string{}
@@ -156,6 +156,52 @@ func TestNestedStepsAgree(t *testing.T) {
 			first[kind] = parts
 		} else if d := cmp.Diff(prev, parts); d != "" {
 			t.Errorf("%s hands over to actions/cache differently (-first +this):\n%s", e.Path, d)
+		}
+	}
+}
+
+// TestFastMatchesDefault: a fast entry point takes the inputs and gives the
+// outputs of its default twin, and hands its program the same inputs.
+func TestFastMatchesDefault(t *testing.T) {
+	inputRE := regexp.MustCompile(`(?m)^  ([a-z-]+):\n    description: .*\n(?:    required: .*\n)?(?:    default: (.*)\n)?`)
+	envRE := regexp.MustCompile(`(?m)^        (INPUT_[A-Z-]+): `)
+	section := func(yml, name string) string {
+		a := strings.Index(yml, "\n"+name+":\n")
+		if a < 0 {
+			return ""
+		}
+		rest := yml[a+len(name)+3:]
+		if b := regexp.MustCompile(`(?m)^\S`).FindStringIndex(rest); b != nil {
+			rest = rest[:b[0]]
+		}
+		return rest
+	}
+	shape := func(path string) []string {
+		yml := readAction(t, path)
+		var out []string
+		for _, m := range inputRE.FindAllStringSubmatch(section(yml, "inputs"), -1) {
+			out = append(out, "input "+m[1]+" default "+m[2])
+		}
+		for _, m := range regexp.MustCompile(`(?m)^  ([a-z-]+):$`).FindAllStringSubmatch(section(yml, "outputs"), -1) {
+			out = append(out, "output "+m[1])
+		}
+		seen := map[string]bool{}
+		for _, m := range envRE.FindAllStringSubmatch(yml, -1) {
+			if !seen[m[1]] {
+				seen[m[1]] = true
+				out = append(out, "env "+m[1])
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	for fast, def := range map[string]string{"fast/action.yml": "action.yml", "fast/save/action.yml": "save/action.yml"} {
+		want, got := shape(def), shape(fast)
+		if len(want) < 10 {
+			t.Fatalf("%s: read only %q", def, want)
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("%s differs from %s (-%s +%s):\n%s", fast, def, def, fast, d)
 		}
 	}
 }

@@ -3,13 +3,18 @@ package cli_test
 import (
 	"os"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/org/rustcache-action/internal/actiontest"
 	"github.com/org/rustcache-action/internal/cacheservice"
 	"github.com/org/rustcache-action/internal/fakecache"
+	"github.com/org/rustcache-action/internal/testkit"
 	"github.com/org/rustcache-action/internal/transport"
+	"github.com/org/rustcache-action/internal/workload"
 )
 
 // nestedJob is one job on an emulated runner whose run steps see no
@@ -21,6 +26,7 @@ type nestedJob struct {
 	r       *actiontest.Runner
 	service map[string]string
 	env     map[string]string // the job environment
+	in      map[string]string // inputs of every step
 }
 
 func newNestedJob(t *testing.T, r *actiontest.Runner, service map[string]string, run string) *nestedJob {
@@ -28,7 +34,7 @@ func newNestedJob(t *testing.T, r *actiontest.Runner, service map[string]string,
 	r.Fresh()
 	r.Env["GITHUB_RUN_ID"] = run
 	r.Env[transport.NestedVar] = "true"
-	j := &nestedJob{t: t, r: r, service: service, env: map[string]string{}}
+	j := &nestedJob{t: t, r: r, service: service, env: map[string]string{}, in: map[string]string{"key": "nested"}}
 	if s := r.Run("setup", map[string]string{"sccache-version": r.Version, "key": "nested"}, j.env); s.Code != 0 {
 		t.Fatalf("setup: %d\n%s", s.Code, s.Stdout)
 	}
@@ -45,7 +51,7 @@ func (j *nestedJob) step(cmd string, extra map[string]string) *actiontest.Step {
 	for k, v := range extra {
 		env[k] = v
 	}
-	s := j.r.Run(cmd, map[string]string{"key": "nested"}, env)
+	s := j.r.Run(cmd, j.in, env)
 	if s.Code != 0 {
 		j.t.Fatalf("%s: exit %d\n%s", cmd, s.Code, s.Stdout)
 	}
@@ -122,8 +128,9 @@ func TestNestedRoute(t *testing.T) {
 	// Job 1: a miss, one compilation, a save through actions/cache.
 	j1 := newNestedJob(t, r, svc.Env(), "1")
 	handed, finished := j1.restore()
-	if handed.Outputs["path"] != j1.env["SCCACHE_DIR"] || handed.Outputs["key"] == "" || handed.Outputs["restore-keys"] == "" {
-		t.Fatalf("restore handed over %v, want the cache dir %q, the key and restore keys", handed.Outputs, j1.env["SCCACHE_DIR"])
+	dirs := j1.env["SCCACHE_DIR"] + "\n" + filepath.Join(j1.env["RUSTCACHE_ROOT"], "targets")
+	if handed.Outputs["path"] != dirs || handed.Outputs["key"] == "" || handed.Outputs["restore-keys"] == "" {
+		t.Fatalf("restore handed over %v, want the entry's directories %q, the key and restore keys", handed.Outputs, dirs)
 	}
 	if finished.Outputs["cache-hit"] != "false" || finished.Outputs["cache-matched-key"] != "" || finished.Outputs["cache-primary-key"] != handed.Outputs["key"] {
 		t.Errorf("restore-finish outputs %v after a miss", finished.Outputs)
@@ -131,7 +138,7 @@ func TestNestedRoute(t *testing.T) {
 	j1.build("first")
 	saveHanded, saved := j1.save()
 	key1 := saveHanded.Outputs["key"]
-	if key1 != handed.Outputs["key"] || saveHanded.Outputs["path"] != j1.env["SCCACHE_DIR"] {
+	if key1 != handed.Outputs["key"] || saveHanded.Outputs["path"] != dirs {
 		t.Fatalf("save handed over %v, want restore's key %q", saveHanded.Outputs, handed.Outputs["key"])
 	}
 	if saveHanded.Summary != "" || saved == nil {
@@ -148,7 +155,7 @@ func TestNestedRoute(t *testing.T) {
 	if len(entries) != 1 {
 		t.Fatalf("service holds %d entries, want 1", len(entries))
 	}
-	if want := cacheservice.Version([]string{j1.env["SCCACHE_DIR"]}, cacheservice.CompressionZstd, false); entries[0].Version != want {
+	if want := cacheservice.Version(strings.Split(dirs, "\n"), cacheservice.CompressionZstd, false); entries[0].Version != want {
 		t.Errorf("actions/cache saved version %s, want the version of the path it was given, %s", entries[0].Version, want)
 	}
 
@@ -226,7 +233,7 @@ func TestNestedRestoreChecksEntry(t *testing.T) {
 	r := actiontest.New(t)
 	j := newNestedJob(t, r, nil, "1")
 	handed := j.step("restore", nil)
-	dir := handed.Outputs["path"]
+	dir := j.env["SCCACHE_DIR"]
 	j.build("planted")
 	if err := os.Symlink("/etc/passwd", filepath.Join(dir, "a", "link")); err != nil {
 		t.Fatal(err)
@@ -255,7 +262,7 @@ func TestNestedStepFailed(t *testing.T) {
 	if w := s.Annotations("warning"); len(w) != 1 || !strings.Contains(w[0], "actions/cache/restore ended with failure") {
 		t.Errorf("restore-finish warnings %q", w)
 	}
-	if left, err := os.ReadDir(handed.Outputs["path"]); err != nil || len(left) != 0 {
+	if left, err := os.ReadDir(j.env["SCCACHE_DIR"]); err != nil || len(left) != 0 {
 		t.Errorf("after a failed nested restore the cache dir holds %v (%v), want it empty", left, err)
 	}
 	if s.Outputs["cache-primary-key"] != handed.Outputs["key"] {
@@ -303,5 +310,58 @@ func TestForceRejectsUnknown(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(j.env["RUSTCACHE_ROOT"], "snapshot.txt")); err == nil {
 		t.Errorf("restore took a snapshot")
+	}
+}
+
+// TestNestedTargetPart: the target part travels through actions/cache too:
+// the cold job's save stages it beside the sccache directory before
+// actions/cache/save archives both, and the warm job's restore-finish puts
+// it back, so cargo compiles only the workspace crates.
+func TestNestedTargetPart(t *testing.T) {
+	testkit.NeedTool(t, "cargo")
+	svc := fakecache.NewV1(t)
+	r := actiontest.New(t)
+	members := append([]string{workload.CrateName}, workload.Members...)
+	sort.Strings(members)
+	job := func(run string) (string, *actiontest.Step) {
+		t.Helper()
+		r.Fresh()
+		dir, err := workload.Prepare(r.Workspace)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws := filepath.Join(r.Workspace, "ws")
+		if err := os.Rename(dir, ws); err != nil {
+			t.Fatal(err)
+		}
+		r.Env["GITHUB_RUN_ID"] = run
+		r.Env[transport.NestedVar] = "true"
+		j := &nestedJob{t: t, r: r, service: svc.Env(), env: map[string]string{}, in: map[string]string{"key": "targets", "working-directory": "ws"}}
+		if s := r.Run("setup", map[string]string{"sccache-version": r.Version, "key": "targets", "working-directory": "ws"}, j.env); s.Code != 0 {
+			t.Fatalf("setup: %d\n%s", s.Code, s.Stdout)
+		}
+		if _, fin := j.restore(); fin == nil {
+			t.Fatal("restore was not handed to actions/cache")
+		}
+		out, err := r.Cargo(ws, j.env, "build")
+		if err != nil {
+			t.Fatalf("cargo build: %v\n%s", err, out)
+		}
+		handed, saved := j.save()
+		if saved == nil {
+			t.Fatalf("save was not handed to actions/cache: %v\n%s", handed.Outputs, handed.Stdout)
+		}
+		return out, saved
+	}
+	coldOut, cold := job("1")
+	if cold.Outputs["saved"] != "true" || len(compiled(coldOut)) <= len(members) {
+		t.Fatalf("cold job: outputs %v, compiled %v", cold.Outputs, compiled(coldOut))
+	}
+	if !regexp.MustCompile(`Target part \| [0-9.]+ MiB, [1-9][0-9]* units`).MatchString(cold.Summary) {
+		t.Errorf("cold summary lacks the target part:\n%s", cold.Summary)
+	}
+	warmOut, _ := job("2")
+	if d := cmp.Diff(members, compiled(warmOut)); d != "" {
+		t.Errorf("warm job compiled more than the workspace crates (-want +got):\n%s\n%s", d, warmOut)
 	}
 }

@@ -226,8 +226,9 @@ func TestPlantedLinks(t *testing.T) {
 }
 
 // TestLinksPlantedDuringTheBuild: links a container plants between restore
-// and save, at the snapshot's and the report's names, are not written
-// through by save.
+// and save, at the names of the snapshot, the report and the state, are not
+// written through or read by save, which warns and exits 0 (a planted state
+// link used to fail the step).
 func TestLinksPlantedDuringTheBuild(t *testing.T) {
 	svc := fakecache.NewV1(t)
 	r := actiontest.New(t).With(svc.Env())
@@ -241,7 +242,7 @@ func TestLinksPlantedDuringTheBuild(t *testing.T) {
 	root := jobEnv["RUSTCACHE_ROOT"]
 	victim := filepath.Join(r.Dir, "victim")
 	os.WriteFile(victim, []byte("keep me\n"), 0o644)
-	for _, n := range []string{"snapshot.txt", "report.md"} {
+	for _, n := range []string{"snapshot.txt", "report.md", "state.json"} {
 		os.Remove(filepath.Join(root, n))
 		os.Symlink(victim, filepath.Join(root, n))
 	}
@@ -253,7 +254,52 @@ func TestLinksPlantedDuringTheBuild(t *testing.T) {
 	if b, _ := os.ReadFile(victim); string(b) != "keep me\n" {
 		t.Errorf("save wrote through a planted link: %q", b)
 	}
+	// With the state replaced by a link there is no usable setup: one
+	// warning, exit 0, nothing saved.
+	if w := strings.Join(s.Annotations("warning"), "\n"); !strings.Contains(w, "state") || s.Outputs["saved"] == "true" {
+		t.Errorf("a state file replaced by a link is not reported: %q %v", w, s.Outputs)
+	}
+	// The same with the state left alone: the snapshot link is reported.
+	os.Remove(filepath.Join(root, "state.json"))
+	r.Run("setup", in, jobEnv)
+	if s := r.Run("restore", in, jobEnv); s.Code != 0 {
+		t.Fatalf("restore: %s", s.Stdout)
+	}
+	os.Remove(filepath.Join(root, "snapshot.txt"))
+	os.Symlink(victim, filepath.Join(root, "snapshot.txt"))
+	s = r.Run("save", map[string]string{"key": "root"}, jobEnv)
+	if b, _ := os.ReadFile(victim); s.Code != 0 || string(b) != "keep me\n" {
+		t.Errorf("save: %d, victim %q\n%s", s.Code, b, s.Stdout)
+	}
 	if w := strings.Join(s.Annotations("warning"), "\n"); !strings.Contains(w, "snapshot") {
 		t.Errorf("a snapshot replaced by a link is not reported: %q", w)
+	}
+}
+
+// TestStepsRefuseAForeignRoot: restore and save given a cache-root setup did
+// not prepare (the workspace, holding its own cache/ and even a copied
+// state.json) touch nothing in it.
+func TestStepsRefuseAForeignRoot(t *testing.T) {
+	svc := fakecache.NewV1(t)
+	r := actiontest.New(t).With(svc.Env())
+	jobEnv := map[string]string{}
+	in := map[string]string{"sccache-version": r.Version, "key": "root"}
+	if s := r.Run("setup", in, jobEnv); s.Code != 0 {
+		t.Fatalf("setup: %s", s.Stdout)
+	}
+	os.MkdirAll(filepath.Join(r.Workspace, "cache"), 0o755)
+	os.WriteFile(filepath.Join(r.Workspace, "cache", "kept.txt"), []byte("the repository's own"), 0o644)
+	st, _ := os.ReadFile(filepath.Join(jobEnv["RUSTCACHE_ROOT"], "state.json"))
+	os.WriteFile(filepath.Join(r.Workspace, "state.json"), st, 0o644)
+	before := actiontest.Tree(t, r.Workspace)
+	foreign := map[string]string{"key": "root", "cache-root": r.Workspace}
+	if s := r.Run("restore", foreign, jobEnv); s.Code == 0 || !strings.Contains(s.Stdout, "no sccache setup found") {
+		t.Errorf("restore into the workspace: %d\n%s", s.Code, s.Stdout)
+	}
+	if s := r.Run("save", foreign, jobEnv); len(s.Annotations("warning")) == 0 || s.Outputs["saved"] == "true" {
+		t.Errorf("save from the workspace: %d %v\n%s", s.Code, s.Outputs, s.Stdout)
+	}
+	if d := cmp.Diff(before, actiontest.Tree(t, r.Workspace)); d != "" {
+		t.Errorf("the workspace changed (-before +after):\n%s", d)
 	}
 }

@@ -240,7 +240,7 @@ func Plan(dir, scope string, getenv func(string) string, e Entries, create bool)
 			continue
 		}
 		if err := safefile.CanWrite(filepath.Dir(c.target)); err != nil {
-			return nil, fmt.Errorf("cross configuration %q cannot be written: %w", c.Path, err)
+			return nil, fmt.Errorf("cross configuration %q cannot be written: its directory %q is not writable: %w", c.Path, filepath.Dir(c.target), err)
 		}
 		// Cargo.toml can hold both tables: one change with both merged.
 		if i := changeIndex(changes, c.Path); i >= 0 {

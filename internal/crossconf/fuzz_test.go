@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"path/filepath"
 	"testing"
+
+	"github.com/org/rustcache-action/internal/testkit"
 )
 
 // FuzzMerge checks the invariants on arbitrary documents: Merge either fails
@@ -12,7 +14,7 @@ import (
 func FuzzMerge(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "merge", "*.txtar"))
 	for _, file := range files {
-		ar, err := readArchive(file)
+		ar, err := testkit.ReadTxtar(file)
 		if err != nil {
 			f.Fatal(err)
 		}

@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/org/rustcache-action/internal/testkit"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/pelletier/go-toml/v2"
@@ -87,7 +88,7 @@ func TestMergeGolden(t *testing.T) {
 	for _, file := range files {
 		name := strings.TrimSuffix(filepath.Base(file), ".txtar")
 		t.Run(name, func(t *testing.T) {
-			ar, err := readArchive(file)
+			ar, err := testkit.ReadTxtar(file)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -122,8 +123,10 @@ func TestMergeGolden(t *testing.T) {
 				}
 				got := err.Error() + "\n"
 				if *update {
-					setSection(ar, "error", []byte(got))
-					writeArchive(t, file, ar)
+					ar.Set("error", []byte(got))
+					if err := testkit.WriteTxtar(file, ar); err != nil {
+						t.Fatal(err)
+					}
 					return
 				}
 				if got != string(want) {
@@ -151,8 +154,10 @@ func TestMergeGolden(t *testing.T) {
 				got = bytes.TrimPrefix(got, bom)
 			}
 			if *update {
-				setSection(ar, "want.toml", got)
-				writeArchive(t, file, ar)
+				ar.Set("want.toml", got)
+				if err := testkit.WriteTxtar(file, ar); err != nil {
+					t.Fatal(err)
+				}
 			} else if diff := cmp.Diff(string(sections["want.toml"]), string(got)); diff != "" {
 				t.Errorf("merged document mismatch (-want +got):\n%s", diff)
 			}
@@ -183,60 +188,6 @@ func isSubsequence(a, b []byte) bool {
 		}
 	}
 	return i == len(a)
-}
-
-// archive is a txtar file: "-- name --" lines followed by each file's
-// content. (A local reader: go-internal's txtar would pull in x/tools.)
-type archive struct {
-	Files []archiveFile
-}
-
-type archiveFile struct {
-	Name string
-	Data []byte
-}
-
-func readArchive(path string) (*archive, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	ar := &archive{}
-	for _, line := range strings.SplitAfter(string(data), "\n") {
-		trimmed := strings.TrimSuffix(line, "\n")
-		if strings.HasPrefix(trimmed, "-- ") && strings.HasSuffix(trimmed, " --") && len(trimmed) > 6 {
-			ar.Files = append(ar.Files, archiveFile{Name: trimmed[3 : len(trimmed)-3]})
-			continue
-		}
-		if len(ar.Files) == 0 {
-			continue // comment before the first file
-		}
-		f := &ar.Files[len(ar.Files)-1]
-		f.Data = append(f.Data, line...)
-	}
-	return ar, nil
-}
-
-func setSection(ar *archive, name string, data []byte) {
-	for i := range ar.Files {
-		if ar.Files[i].Name == name {
-			ar.Files[i].Data = data
-			return
-		}
-	}
-	ar.Files = append(ar.Files, archiveFile{Name: name, Data: data})
-}
-
-func writeArchive(t *testing.T, file string, ar *archive) {
-	t.Helper()
-	var b bytes.Buffer
-	for _, f := range ar.Files {
-		b.WriteString("-- " + f.Name + " --\n")
-		b.Write(f.Data)
-	}
-	if err := os.WriteFile(file, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // The cross schema (src/cross_toml.rs), as far as this package relies on it.

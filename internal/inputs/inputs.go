@@ -1,13 +1,25 @@
 // Package inputs validates the action's inputs up front, so a misconfiguration is
 // reported once, naming the input and the fix, before anything is written.
+//
+// Each kind of input has one rule here, used by every step that reads it
+// (setup, restore, save) and by every package that checks the same kind of
+// value later (release checks a version tag with ParseVersion, setup
+// normalises a size from the environment with NormalizeSize). Every value
+// that names something — paths, URLs, keys, targets — is refused when it
+// holds a control character (a line break, NUL, …): such a value could only
+// break a file command, a log line or a file name. The error messages are
+// pinned by the golden files under testdata/errors.
 package inputs
 
 import (
 	"errors"
 	"fmt"
-	"regexp"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/org/rustcache-action/internal/ghcmd"
 )
 
 // Error is a bad input value. Its message names the input, the value and what
@@ -16,11 +28,20 @@ type Error struct {
 	Input string
 	Value string
 	Want  string
+	// Kind, when set, is a sentinel error the caller tells apart with
+	// errors.Is.
+	Kind error
 }
 
 func (e *Error) Error() string {
 	return fmt.Sprintf("input %s: invalid value %q: %s", e.Input, e.Value, e.Want)
 }
+
+// Unwrap returns Kind.
+func (e *Error) Unwrap() error { return e.Kind }
+
+// NoControl is what an input holding a control character is told.
+const NoControl = "expected a value without control characters (line breaks, tabs inside a line, NUL)"
 
 // Getter reads a raw input value ("" when unset).
 type Getter func(name string) string
@@ -42,11 +63,39 @@ func (r *Reader) fail(name, value, want string) {
 	r.errs = append(r.errs, &Error{Input: name, Value: value, Want: want})
 }
 
-// String returns the trimmed input or def when empty.
+// String returns the trimmed input or def when empty. A value with a
+// control character is refused (def is returned).
 func (r *Reader) String(name, def string) string {
 	v := strings.TrimSpace(r.get(name))
 	if v == "" {
 		return def
+	}
+	if ghcmd.HasControl(v) {
+		r.fail(name, v, NoControl)
+		return def
+	}
+	return v
+}
+
+// Secret returns a credential input, trimmed and otherwise as given: it is
+// never checked, so that it never appears in an error. Register it with
+// the step's log (ghcmd.Log.Mask) before anything else is printed.
+func (r *Reader) Secret(name string) string { return strings.TrimSpace(r.get(name)) }
+
+// AbsPath returns a path input that must be absolute (def when empty; def
+// is checked too, since it comes from the environment).
+func (r *Reader) AbsPath(name, def string) string {
+	v := r.String(name, def)
+	if v == "" {
+		return ""
+	}
+	if ghcmd.HasControl(v) {
+		r.fail(name, v, NoControl)
+		return ""
+	}
+	if !filepath.IsAbs(v) {
+		r.fail(name, v, "expected an absolute path")
+		return ""
 	}
 	return v
 }
@@ -79,9 +128,12 @@ func (r *Reader) OneOf(name, def string, allowed ...string) string {
 			return v
 		}
 	}
-	r.fail(name, v, "expected one of "+strings.Join(allowed, ", "))
+	r.fail(name, v, OneOfWant(allowed))
 	return def
 }
+
+// OneOfWant is what a value outside a fixed set is told.
+func OneOfWant(allowed []string) string { return "expected one of " + strings.Join(allowed, ", ") }
 
 // Int parses a non-negative integer within [min, max].
 func (r *Reader) Int(name string, def, min, max int) int {
@@ -108,7 +160,11 @@ func (r *Reader) Lines(name string, def []string, splitComma bool) []string {
 			parts = strings.Split(line, ",")
 		}
 		for _, p := range parts {
-			if p = strings.TrimSpace(p); p != "" {
+			switch p = strings.TrimSpace(p); {
+			case p == "":
+			case ghcmd.HasControl(p):
+				r.fail(name, p, NoControl)
+			default:
 				out = append(out, p)
 			}
 		}
@@ -119,79 +175,68 @@ func (r *Reader) Lines(name string, def []string, splitComma bool) []string {
 	return out
 }
 
-var sizeRE = regexp.MustCompile(`^([0-9]+)([KMGT]?)$`)
-
-// Size parses a cache size as sccache's SCCACHE_CACHE_SIZE accepts it: a whole
-// number with an optional K, M, G or T suffix (powers of 1024). It returns the
-// normalised text (for SCCACHE_CACHE_SIZE) and the size in bytes.
+// Size parses a cache size (see NormalizeSize); empty gives def.
 func (r *Reader) Size(name, def string) (string, int64) {
 	raw := strings.TrimSpace(r.get(name))
-	v := strings.ToUpper(raw)
-	if v == "" {
-		v = def
+	if raw == "" {
+		raw = def
 	}
-	v = strings.TrimSuffix(strings.TrimSuffix(v, "IB"), "B")
-	n, err := ParseSize(v)
-	if err != nil || n == 0 {
-		r.fail(name, raw, "expected a size such as 500M, 2G or 10G (a whole number with an optional K, M, G or T suffix, above zero)")
-		n, _ = ParseSize(def)
-		return def, n
-	}
-	return v, n
-}
-
-// ParseSize converts "500M"-style text into bytes.
-func ParseSize(v string) (int64, error) {
-	m := sizeRE.FindStringSubmatch(v)
-	if m == nil {
-		return 0, fmt.Errorf("size %q: want digits with an optional K, M, G or T suffix", v)
-	}
-	n, err := strconv.ParseInt(m[1], 10, 64)
+	text, n, err := NormalizeSize(raw)
 	if err != nil {
-		return 0, fmt.Errorf("size %q: %w", v, err)
+		r.fail(name, raw, SizeWant)
+		text, n, _ = NormalizeSize(def)
 	}
-	shift := map[string]uint{"": 0, "K": 10, "M": 20, "G": 30, "T": 40}[m[2]]
-	if n > (1<<62)>>shift {
-		return 0, fmt.Errorf("size %q: too large", v)
-	}
-	return n << shift, nil
+	return text, n
 }
 
-var versionRE = regexp.MustCompile(`^v?([0-9]+)\.([0-9]+)\.([0-9]+)(-[0-9A-Za-z.-]+)?$`)
-
-// Version accepts "latest" or a release version such as v0.10.0 or 0.10.0
-// (normalised to the v-prefixed tag); empty gives def.
+// Version reads a sccache-version input: "latest" or a release tag (see
+// ParseVersion), normalised to the v-prefixed tag; empty gives def, which is
+// also the example the error shows.
 func (r *Reader) Version(name, def string) string {
 	v := strings.TrimSpace(r.get(name))
 	if v == "" {
 		return def
 	}
-	if strings.EqualFold(v, "latest") {
-		return "latest"
+	if strings.EqualFold(v, Latest) {
+		return Latest
 	}
-	if !versionRE.MatchString(v) {
-		r.fail(name, v, "expected latest or a release tag such as v0.10.0")
+	ver, err := ParseVersion(v)
+	if err != nil {
+		r.fail(name, v, VersionWant(def))
 		return def
 	}
-	return "v" + strings.TrimPrefix(v, "v")
+	return ver.String()
 }
 
-// Key validates a cache-key component: no commas (the cache service splits on
-// them) and at most max characters.
+// keyPreview is how many characters of an over-long key an error shows.
+const keyPreview = 32
+
+// Key validates a cache-key component: no control characters, no commas
+// (the cache service splits on them) and at most max characters (not bytes).
 func (r *Reader) Key(name string, max int) string {
 	v := strings.TrimSpace(r.get(name))
-	switch {
+	switch n := utf8.RuneCountInString(v); {
+	case ghcmd.HasControl(v):
+		r.fail(name, v, "a cache key may not span lines or hold control characters")
 	case strings.Contains(v, ","):
 		r.fail(name, v, "a cache key may not contain commas")
-		return ""
-	case len(v) > max:
-		r.fail(name, v[:32]+"…", fmt.Sprintf("a cache key component may be at most %d characters (got %d)", max, len(v)))
-		return ""
-	case strings.ContainsAny(v, "\n\r"):
-		r.fail(name, v, "a cache key may not span lines")
-		return ""
+	case n > max:
+		r.fail(name, preview(v, keyPreview), fmt.Sprintf("a cache key component may be at most %d characters (got %d)", max, n))
+	default:
+		return v
 	}
-	return v
+	return ""
+}
+
+// preview is the first n characters of s, marked as cut.
+func preview(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i] + "…"
+		}
+		n--
+	}
+	return s
 }
 
 // Check records a custom validation failure.

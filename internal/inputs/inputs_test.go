@@ -82,6 +82,12 @@ func TestVersion(t *testing.T) {
 		{"0.14", "v0.10.0", true},
 		{"v0.14.0; rm -rf /", "v0.10.0", true},
 		{"../v0.1.0", "v0.10.0", true},
+		{"v0.010.0", "v0.10.0", true}, // once refused only after setup had written
+		{"v01.2.3", "v0.10.0", true},
+		{"v0.18.0-pre..1", "v0.10.0", true},
+		{"V0.18.0", "v0.10.0", true},
+		{"v0.18.0\n", "v0.18.0", false},
+		{"v0.18.0\nv0.1.0", "v0.10.0", true},
 	}
 	for _, tc := range tests {
 		r := reader(map[string]string{"sccache-version": tc.in})
@@ -93,23 +99,106 @@ func TestVersion(t *testing.T) {
 }
 
 func TestKey(t *testing.T) {
-	long := strings.Repeat("k", 201)
 	tests := []struct {
-		in      string
-		wantErr bool
+		in   string
+		want string // the error, "" for none
 	}{
-		{"", false},
-		{"linux-release", false},
-		{"a,b", true},
-		{long, true},
-		{"a\nb", false}, // TrimSpace keeps the inner newline: rejected below
+		{"", ""},
+		{"linux-release", ""},
+		{strings.Repeat("ж", 200), ""}, // 400 bytes, 200 characters
+		{"a,b", `input key: invalid value "a,b": a cache key may not contain commas`},
+		{strings.Repeat("k", 201), `input key: invalid value "` + strings.Repeat("k", 32) + `…": a cache key component may be at most 200 characters (got 201)`},
+		{strings.Repeat("ж", 201), `input key: invalid value "` + strings.Repeat("ж", 32) + `…": a cache key component may be at most 200 characters (got 201)`},
+		{"a\nb", `input key: invalid value "a\nb": a cache key may not span lines or hold control characters`},
+		{"a\rb", `input key: invalid value "a\rb": a cache key may not span lines or hold control characters`},
+		{"a\x00b", `input key: invalid value "a\x00b": a cache key may not span lines or hold control characters`},
 	}
 	for _, tc := range tests {
 		r := reader(map[string]string{"key": tc.in})
-		r.Key("key", 200)
-		wantErr := tc.wantErr || strings.Contains(tc.in, "\n")
-		if (r.Err() != nil) != wantErr {
-			t.Errorf("Key(%q) err = %v, want error %v", tc.in, r.Err(), wantErr)
+		got := r.Key("key", 200)
+		err := ""
+		if r.Err() != nil {
+			err = r.Err().Error()
+		}
+		if err != tc.want || (tc.want == "" && got != tc.in) || (tc.want != "" && got != "") {
+			t.Errorf("Key(%q) = %q, err %q; want err %q", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+// TestControlCharacters: every input that names something refuses control
+// characters; booleans, numbers and choices refuse them by their own rule;
+// a secret is returned as given and never appears in an error.
+func TestControlCharacters(t *testing.T) {
+	for _, bad := range []string{"a\nb", "a\rb", "a\x00b", "a\x1bb", "a\u2028b", "a\x7fb", "a\xffb", "/r\n_GitHubActionsFileCommandDelimeter_\nLD_PRELOAD=/evil.so"} {
+		r := reader(map[string]string{"s": bad, "p": "/" + bad, "l": "ok\n" + bad + ",x"})
+		if got := r.String("s", "def"); got != "def" {
+			t.Errorf("String(%q) = %q", bad, got)
+		}
+		if got := r.AbsPath("p", "/def"); got != "/def" && got != "" {
+			t.Errorf("AbsPath(%q) = %q", "/"+bad, got)
+		}
+		want := 2
+		if !strings.Contains(bad, "\n") { // a line break separates lines
+			want = 3
+			if got := r.Lines("l", nil, true); strings.Join(got, "|") != "ok|x" {
+				t.Errorf("Lines(%q) = %q", bad, got)
+			}
+		}
+		var ie *Error
+		if err := r.Err(); !errors.As(err, &ie) || strings.Count(err.Error(), NoControl) != want {
+			t.Errorf("inputs with %q: errors %q", bad, err)
+		}
+	}
+	r := reader(map[string]string{"github-token": " line1\nline2 "})
+	if got := r.Secret("github-token"); got != "line1\nline2" || r.Err() != nil {
+		t.Errorf("Secret = %q, %v", got, r.Err())
+	}
+}
+
+func TestAbsPath(t *testing.T) {
+	r := reader(map[string]string{"rel": "a/b", "abs": " /a/b "})
+	if got := r.AbsPath("abs", "/d"); got != "/a/b" {
+		t.Errorf("AbsPath = %q", got)
+	}
+	if got := r.AbsPath("missing", "/d"); got != "/d" {
+		t.Errorf("AbsPath default = %q", got)
+	}
+	if got := r.AbsPath("missing", ""); got != "" || r.Err() != nil {
+		t.Errorf("AbsPath empty default = %q, %v", got, r.Err())
+	}
+	r.AbsPath("rel", "/d")
+	if err := r.Err(); err == nil || err.Error() != `input rel: invalid value "a/b": expected an absolute path` {
+		t.Errorf("relative path: %v", err)
+	}
+}
+
+func TestParseVersion(t *testing.T) {
+	v, err := ParseVersion(" 0.4.0-pre.7 ")
+	if err != nil || v != (Version{0, 4, 0, "pre.7"}) || v.String() != "v0.4.0-pre.7" {
+		t.Errorf("ParseVersion = %+v, %v", v, err)
+	}
+	for _, bad := range []string{"", "latest", "v0.010.0", "0.18", "v0.18.0-" + strings.Repeat("a", 60)} {
+		if _, err := ParseVersion(bad); err == nil {
+			t.Errorf("ParseVersion(%q) accepted", bad)
+		}
+	}
+}
+
+func TestNormalizeSize(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		text string
+		n    int64
+	}{{"2G", "2G", 2 << 30}, {" 500mib", "500M", 500 << 20}, {"10gb", "10G", 10 << 30}, {"7", "7", 7}} {
+		text, n, err := NormalizeSize(tc.in)
+		if err != nil || text != tc.text || n != tc.n {
+			t.Errorf("NormalizeSize(%q) = %q, %d, %v", tc.in, text, n, err)
+		}
+	}
+	for _, bad := range []string{"", "0", "0G", "1.5G", "-1", "G", "99999999999T"} {
+		if _, _, err := NormalizeSize(bad); err == nil {
+			t.Errorf("NormalizeSize(%q) accepted", bad)
 		}
 	}
 }

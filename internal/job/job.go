@@ -46,7 +46,8 @@ type Job struct {
 	Mode        cacheservice.Mode
 	Warnings    []string
 
-	timeout time.Duration // what Timeout returned, for the advice on faults
+	timeout  time.Duration // what Timeout returned, for the advice on faults
+	stateErr error         // why the state file could not be read
 }
 
 // Open reads the common inputs (cache-root, fail-on-cache-error) and the state
@@ -58,8 +59,7 @@ func Open(e *runenv.Env, r *inputs.Reader) (*Job, error) {
 	if err := transport.CheckForce(e.Getenv(transport.ForceVar)); err != nil {
 		return nil, err
 	}
-	root := r.String("cache-root", "")
-	r.Check(root == "" || filepath.IsAbs(root), "cache-root", root, "expected an absolute path, the cache-root given to the setup step")
+	root := r.AbsPath("cache-root", "")
 	if root == "" {
 		root = e.Getenv("RUSTCACHE_ROOT")
 	}
@@ -67,12 +67,22 @@ func Open(e *runenv.Env, r *inputs.Reader) (*Job, error) {
 		root = e.DefaultRoot()
 	}
 	j.Root, j.FailOnError, j.Mode = root, r.Bool("fail-on-cache-error", false), cacheservice.ModeFromEnv(e.Getenv)
+	// A state file that cannot be read (a link planted in its place, a cut
+	// file) means no usable setup: restore says so, save warns.
 	st, err := state.Load(root)
 	if err != nil {
-		return nil, fmt.Errorf("input cache-root: %w", err)
+		st, j.stateErr = &state.State{}, err
 	}
 	j.State = st
 	return j, nil
+}
+
+// NoSetup says why SetupDone is false, wrapping ErrNoSetup.
+func (j *Job) NoSetup() error {
+	if j.stateErr != nil {
+		return fmt.Errorf("%w under %q: %w", ErrNoSetup, j.Root, j.stateErr)
+	}
+	return fmt.Errorf("%w under %q", ErrNoSetup, j.Root)
 }
 
 // Mask registers a credential with the step's log (ghcmd.Log.Mask): the
@@ -106,8 +116,12 @@ func (j *Job) Timeout(minutes int) time.Duration {
 // ErrNoSetup means the root holds no state from a setup step.
 var ErrNoSetup = errors.New("no sccache setup found")
 
-// SetupDone reports whether setup ran for this root.
-func (j *Job) SetupDone() bool { return j.State.SccachePath != "" && j.State.CacheDir != "" }
+// SetupDone reports whether setup ran for this root: its state is there,
+// and so is the marker setup writes into the roots it owns — restore and
+// save never replace or trim a directory setup did not prepare.
+func (j *Job) SetupDone() bool {
+	return j.State.SccacheVersion != "" && j.State.SccacheTarget != "" && rootdir.Owned(j.Root)
+}
 
 // Workspace is the base that archive names are relative to.
 func (j *Job) Workspace() string { return j.Env.Workspace() }
@@ -121,26 +135,19 @@ func (j *Job) Workspace() string { return j.Env.Workspace() }
 // them by the archive's own layout, so one fixed name fits every root.
 const VersionPath = "rustcache-action/sccache-dir"
 
-// Version is the cache version of the sccache directory:
-// cacheservice.Version of [VersionPath], [Compression] and the Windows flag,
-// that is the SHA-256 of "rustcache-action/sccache-dir|zstd-without-long|1.0"
+// Version is the cache version of the entry: cacheservice.Version of
+// [Job.VersionPaths], [Compression] and the Windows flag — for an entry of
+// the sccache directory alone the SHA-256 of
+// "rustcache-action/sccache-dir|zstd-without-long|1.0"
 // ("…|zstd-without-long|windows-only|1.0" on Windows), whatever the root.
 func (j *Job) Version() string {
-	return cacheservice.Version([]string{VersionPath}, Compression, strings.HasPrefix(j.State.Platform, "Windows"))
+	return cacheservice.Version(j.VersionPaths(), Compression, strings.HasPrefix(j.State.Platform, "Windows"))
 }
 
 // Client connects to the cache service.
 func (j *Job) Client() (cacheservice.Client, error) {
 	return cacheservice.New(cacheservice.Config{Getenv: j.Env.Getenv, HTTP: j.Env.Client()})
 }
-
-// EntryPaths are the directories a cache entry holds, in the order they are
-// given to actions/cache's path input. actions/cache files the entry under
-// the version of these paths as given (absolute, so tied to the root), while
-// the program's own client uses Version (the same for every root): an entry
-// one route saved is not found by the other. Each runner kind always takes
-// the same route, so this splits entries only between runner kinds.
-func (j *Job) EntryPaths() []string { return []string{j.CacheDir()} }
 
 // Route decides how this step moves the entry (see package transport).
 func (j *Job) Route(op transport.Op) (transport.Decision, error) {
@@ -152,13 +159,17 @@ func (j *Job) Route(op transport.Op) (transport.Decision, error) {
 }
 
 // HandOff writes the outputs the nested actions/cache step (named by step)
-// takes: handoff, key, path (EntryPaths, one a line) and extra, and says in
-// the log which step moves the entry.
+// takes: handoff, key, path (EntryDirs, one a line) and extra, and says in
+// the log which step moves the entry. actions/cache files the entry under the
+// version of these paths as given (absolute, so tied to the root), while the
+// program's own client uses Version (the same for every root): an entry one
+// route saved is not found by the other. Each runner kind always takes the
+// same route, so this splits entries only between runner kinds.
 func (j *Job) HandOff(step, key string, extra map[string]string) error {
 	var cmds runenv.Commands
 	cmds.SetOutput("handoff", "actions-cache")
 	cmds.SetOutput("key", key)
-	cmds.SetOutput("path", strings.Join(j.EntryPaths(), "\n"))
+	cmds.SetOutput("path", strings.Join(j.EntryDirs(), "\n"))
 	for k, v := range extra {
 		cmds.SetOutput(k, v)
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/org/rustcache-action/arch"
 	"github.com/org/rustcache-action/internal/httpx"
+	"github.com/org/rustcache-action/internal/inputs"
 )
 
 const (
@@ -113,7 +114,7 @@ func (in *Installer) Install(ctx context.Context, version, target string) (Resul
 		return Result{}, err
 	}
 	if !arch.ValidTarget(target) {
-		return Result{}, fmt.Errorf("%w %q: expected one of %s", ErrUnsupportedTarget, target, strings.Join(arch.Targets(), ", "))
+		return Result{}, &inputs.Error{Input: "sccache-target", Value: target, Want: inputs.OneOfWant(arch.Targets()), Kind: ErrUnsupportedTarget}
 	}
 	if in.ToolCache == "" {
 		return Result{}, errors.New("install sccache: the tool cache directory (RUNNER_TOOL_CACHE) is not set")

@@ -489,9 +489,9 @@ func TestInstallRejectsBadInput(t *testing.T) {
 		want            error
 		msg             string
 	}{
-		{"v0.18", hostTarget, ErrInvalidVersion, `invalid sccache-version "v0.18": expected latest or a release tag such as ` + pinnedVersion},
-		{"latest", hostTarget, ErrInvalidVersion, `invalid sccache-version "latest": expected latest or a release tag such as ` + pinnedVersion},
-		{fakeVersion, "x86_64-unknown-linux-gnu", ErrUnsupportedTarget, `unsupported sccache-target "x86_64-unknown-linux-gnu": expected one of ` + strings.Join(arch.Targets(), ", ")},
+		{"v0.18", hostTarget, ErrInvalidVersion, `input sccache-version: invalid value "v0.18": expected latest or a release tag such as ` + pinnedVersion},
+		{"latest", hostTarget, ErrInvalidVersion, `input sccache-version: invalid value "latest": expected latest or a release tag such as ` + pinnedVersion},
+		{fakeVersion, "x86_64-unknown-linux-gnu", ErrUnsupportedTarget, `input sccache-target: invalid value "x86_64-unknown-linux-gnu": expected one of ` + strings.Join(arch.Targets(), ", ")},
 	}
 	for _, tt := range tests {
 		_, err := in.Install(context.Background(), tt.version, tt.target)

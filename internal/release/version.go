@@ -6,31 +6,26 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/google/go-github/v62/github"
+
+	"github.com/org/rustcache-action/internal/inputs"
 )
 
 // Latest is the sccache-version value that asks for the newest release.
-const Latest = "latest"
+const Latest = inputs.Latest
 
-// versionRE is a release tag: vMAJOR.MINOR.PATCH with an optional
-// pre-release suffix (v0.4.0-pre.7), no leading zeros.
-var versionRE = regexp.MustCompile(`^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z]+(\.[0-9A-Za-z-]+)*)?$`)
-
-// NormalizeVersion checks that v names a release (v0.18.0, 0.18.0 or
-// v0.4.0-pre.7) and returns its tag, always with the v prefix. Surrounding
-// spaces are ignored. It does not accept "latest"; see ResolveVersion.
+// NormalizeVersion checks that v names a release by the rule of the
+// sccache-version input (inputs.ParseVersion) and returns its tag, always
+// with the v prefix. It does not accept "latest"; see ResolveVersion. Its
+// error is the input's error, and errors.Is(err, ErrInvalidVersion).
 func NormalizeVersion(v string) (string, error) {
-	t := strings.TrimSpace(v)
-	if !strings.HasPrefix(t, "v") {
-		t = "v" + t
+	ver, err := inputs.ParseVersion(v)
+	if err != nil {
+		return "", &inputs.Error{Input: "sccache-version", Value: strings.TrimSpace(v), Want: inputs.VersionWant(pinnedVersion), Kind: ErrInvalidVersion}
 	}
-	if len(t) > 64 || !versionRE.MatchString(t) {
-		return "", fmt.Errorf("%w %q: expected latest or a release tag such as %s", ErrInvalidVersion, v, pinnedVersion)
-	}
-	return t, nil
+	return ver.String(), nil
 }
 
 // ResolveVersion turns the sccache-version input into a release tag: empty

@@ -36,6 +36,19 @@ type Data struct {
 	SizeBefore, SizeAfter int64
 	Trimmed               int
 
+	// The target part (cache-targets): what restore put back, what cargo
+	// found fresh of it, and what this save carries.
+	TargetsOn           bool
+	TargetRestoredUnits int
+	TargetRestoredBytes int64
+	CratesUsed          int // dependency crates (library units) the build used
+	CratesFresh         int // of those, restored and not rebuilt
+	TargetUnits         int
+	TargetBytes         int64
+	TargetDropped       int // dependency units no longer used, left out
+	TargetSkipped       int // symbolic links and unreadable fingerprints left out
+	TargetNote          string
+
 	SavedKey   string
 	SavedBytes int64
 	SaveSecs   float64
@@ -99,6 +112,10 @@ func (d *Data) Markdown() string {
 		size += fmt.Sprintf(" (%d least recently used entries trimmed)", d.Trimmed)
 	}
 	row("Cache size", size)
+	if d.TargetsOn {
+		row("Dependencies fresh from the target part", d.fresh())
+		row("Target part", d.targetPart())
+	}
 	row("Saved", d.saved())
 	if d.Pruned > 0 || d.PruneNote != "" {
 		row("Pruned", strings.TrimSpace(fmt.Sprintf("%d older entries %s", d.Pruned, d.PruneNote)))
@@ -146,6 +163,27 @@ func (d *Data) restored() string {
 	default:
 		return "prefix " + code(d.MatchedKey)
 	}
+}
+
+func (d *Data) fresh() string {
+	if d.TargetRestoredUnits == 0 {
+		return fmt.Sprintf("none restored (%d dependency crates built)", d.CratesUsed)
+	}
+	return fmt.Sprintf("%d of %d dependency crates (%d units, %s restored)", d.CratesFresh, d.CratesUsed, d.TargetRestoredUnits, Bytes(d.TargetRestoredBytes))
+}
+
+func (d *Data) targetPart() string {
+	if d.TargetNote != "" {
+		return d.TargetNote
+	}
+	s := fmt.Sprintf("%s, %d units", Bytes(d.TargetBytes), d.TargetUnits)
+	if d.TargetDropped > 0 {
+		s += fmt.Sprintf(" (%d units the build no longer uses left out)", d.TargetDropped)
+	}
+	if d.TargetSkipped > 0 {
+		s += fmt.Sprintf(" (%d symbolic links or unreadable fingerprints skipped)", d.TargetSkipped)
+	}
+	return s
 }
 
 func (d *Data) saved() string {

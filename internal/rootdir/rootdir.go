@@ -44,6 +44,13 @@ func Cache(root string) string { return filepath.Join(root, "cache") }
 // sccache restore and save run, never a path read back from a file.
 func Sccache(root, target string) string { return filepath.Join(Bin(root), arch.ExeName(target)) }
 
+// Owned reports whether root carries the marker setup writes (a regular
+// file, not a link).
+func Owned(root string) bool {
+	fi, err := os.Lstat(filepath.Join(root, MarkerFile))
+	return err == nil && fi.Mode().IsRegular()
+}
+
 // Check reports, without writing anything, whether setup may use root: a
 // missing root needs a writable directory above it; an existing one must be
 // a directory of this user, writable, and empty or marked as the action's.
@@ -61,7 +68,7 @@ func Check(root string) error {
 	if err := ownedByUs(root, fi); err != nil {
 		return err
 	}
-	if m, err := os.Lstat(filepath.Join(root, MarkerFile)); err != nil || !m.Mode().IsRegular() {
+	if !Owned(root) {
 		ents, err := os.ReadDir(root)
 		if err != nil {
 			return fmt.Errorf("could not list %q: %w", root, err)
@@ -110,9 +117,8 @@ func Prepare(root string) error {
 	if err := dropWrite(root); err != nil {
 		return err
 	}
-	marker := filepath.Join(root, MarkerFile)
-	if m, err := os.Lstat(marker); err != nil || !m.Mode().IsRegular() {
-		if err := safefile.Write(marker, []byte(markerText), 0o644); err != nil {
+	if !Owned(root) {
+		if err := safefile.Write(filepath.Join(root, MarkerFile), []byte(markerText), 0o644); err != nil {
 			return err
 		}
 	}

@@ -35,8 +35,24 @@ type State struct {
 	SetupSeconds    float64  `json:"setup_seconds,omitempty"`
 	Downloaded      bool     `json:"downloaded,omitempty"`
 
+	// CacheTargets and CacheCargoHome record whether the entry carries the
+	// target part and cargo home (the cache-targets and cache-cargo-home
+	// inputs of restore); save follows them unless its own inputs say
+	// otherwise.
+	CacheTargets   bool `json:"cache_targets,omitempty"`
+	CacheCargoHome bool `json:"cache_cargo_home,omitempty"`
+
 	// Restore.
 	Restore *Restore `json:"restore,omitempty"`
+}
+
+// TargetRestore is what restore put back into one target directory.
+type TargetRestore struct {
+	Dir     string   `json:"dir"`
+	Units   []string `json:"units,omitempty"` // "release/serde-<hash>"
+	Files   int      `json:"files"`
+	Bytes   int64    `json:"bytes"`
+	Problem string   `json:"problem,omitempty"`
 }
 
 // Restore records the outcome of the restore step.
@@ -55,6 +71,8 @@ type Restore struct {
 	Warning      string    `json:"warning,omitempty"` // a cache fault, already annotated
 	At           time.Time `json:"at"`
 	SnapshotFile string    `json:"snapshot_file,omitempty"`
+	// Targets are the target directories the target part went back into.
+	Targets []TargetRestore `json:"targets,omitempty"`
 	// Handoff names the step that moves the entry when this program does
 	// not (actions/cache/restore); restore-finish completes the record.
 	Handoff string `json:"handoff,omitempty"`
