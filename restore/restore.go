@@ -29,8 +29,8 @@ import (
 	"github.com/org/rustcache-action/internal/rootdir"
 	"github.com/org/rustcache-action/internal/runenv"
 	"github.com/org/rustcache-action/internal/state"
-	"github.com/org/rustcache-action/internal/transport"
 	"github.com/org/rustcache-action/internal/targets"
+	"github.com/org/rustcache-action/internal/transport"
 )
 
 // DefaultTimeout bounds the whole restore (lookup, download, extraction).
