@@ -16,31 +16,46 @@ import (
 // stand-in is missing or does not work here (no bubblewrap, no user
 // namespaces, a build that fails without the action involved).
 func benchCross(ctx context.Context, env *benchEnv, t *table, c crate) (string, error) {
+	b, note, err := crossBuilder(ctx, env)
+	if err != nil || note != "" {
+		return note, err
+	}
+	_, err = benchJobs(ctx, env, t, c, *b, "")
+	return "", err
+}
+
+// crossBuilder builds the cross stand-in and checks that it works here; a
+// note says why it cannot be used.
+func crossBuilder(ctx context.Context, env *benchEnv) (*builder, string, error) {
 	if _, err := os.Stat(filepath.Join(env.repo, "test", "crossbox", "cmd", "cross")); err != nil {
-		return "test/crossbox/cmd/cross does not exist", nil
+		return nil, "test/crossbox/cmd/cross does not exist", nil
 	}
 	if !hasTool("bwrap") {
-		return "bwrap is not installed", nil
+		return nil, "bwrap is not installed", nil
 	}
 	dir := filepath.Join(env.scratch, "crossbin")
 	cross := filepath.Join(dir, "cross")
+	b := &builder{name: "cross", program: cross, setupInputs: map[string]string{"cross": "true"}, path: dir}
+	if _, err := os.Stat(cross); err == nil {
+		return b, "", nil
+	}
 	build := exec.CommandContext(ctx, "go", "build", "-o", cross, "./test/crossbox/cmd/cross")
 	build.Dir = env.repo
 	if out, err := build.CombinedOutput(); err != nil {
-		return "the cross stand-in does not build: " + firstLine(string(out)), nil
+		return nil, "the cross stand-in does not build: " + firstLine(string(out)), nil
 	}
 	// A plain build of the tiny crate in the sandbox tells whether the
 	// stand-in works on this machine at all.
 	probe := filepath.Join(env.scratch, "crossprobe")
 	if err := tinyCrate().prepare(probe); err != nil {
-		return "", err
+		return nil, "", err
 	}
 	defer os.RemoveAll(probe)
 	if _, err := runCargo(ctx, cross, probe, withPath(cargoEnv(nil, nil), dir), "build", "-q"); err != nil {
-		return "the cross stand-in cannot build here: " + lastLine(err.Error()), nil
+		os.Remove(cross)
+		return nil, "the cross stand-in cannot build here: " + lastLine(err.Error()), nil
 	}
-	_, err := benchJobs(ctx, env, t, c, builder{name: "cross", program: cross, setupInputs: map[string]string{"cross": "true"}, path: dir}, "")
-	return "", err
+	return b, "", nil
 }
 
 func firstLine(s string) string {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/org/rustcache-action/internal/actiontest"
@@ -13,11 +14,41 @@ import (
 	"github.com/org/rustcache-action/internal/workload"
 )
 
-// crate is the Rust workspace benchmark 1 builds.
+// crate is the Rust workspace benchmarks 1 and 5 build.
 type crate struct {
 	name string
 	// prepare writes the workspace at dir, which does not exist.
 	prepare func(dir string) error
+	// changeMember changes one source line of a workspace crate.
+	changeMember func(dir string) error
+	// addDependency adds a dependency, so Cargo.lock changes.
+	addDependency func(dir string) error
+}
+
+// appendTo appends text to the file at dir/name.
+func appendTo(dir, name, text string) error {
+	f, err := os.OpenFile(filepath.Join(dir, filepath.FromSlash(name)), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(text); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// replaceIn replaces the first old with new in the file at dir/name.
+func replaceIn(dir, name, old, new string) error {
+	p := filepath.Join(dir, filepath.FromSlash(name))
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(string(b), old) {
+		return fmt.Errorf("%s holds no %q", p, old)
+	}
+	return os.WriteFile(p, []byte(strings.Replace(string(b), old, new, 1)), 0o644)
 }
 
 // realCrate is the project's realistic workload (regex, serde_json, serde
@@ -36,7 +67,9 @@ func realCrate() (crate, error) {
 			return err
 		}
 		return os.Rename(tmp, dir)
-	}}, nil
+	}, changeMember: func(dir string) error {
+		return appendTo(dir, "crates/tally/src/lib.rs", "\npub const CHANGED: u32 = 1;\n")
+	}, addDependency: workload.AddDependency}, nil
 }
 
 // tinyCrate is a two-crate workspace without dependencies, for --short.
@@ -48,7 +81,21 @@ func tinyCrate() crate {
 		"lib/Cargo.toml":  "[package]\nname = \"lib\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
 		"lib/src/lib.rs":  "pub fn answer() -> u32 { 42 }\n",
 	}
-	return crate{name: "tiny crate", prepare: func(dir string) error {
+	return crate{name: "tiny crate", changeMember: func(dir string) error {
+		return appendTo(dir, "lib/src/lib.rs", "\npub const CHANGED: u32 = 1;\n")
+	}, addDependency: func(dir string) error {
+		// No registry: a new path dependency changes Cargo.lock too.
+		if err := os.MkdirAll(filepath.Join(dir, "extra", "src"), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "extra", "Cargo.toml"), []byte("[package]\nname = \"extra\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"), 0o644); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "extra", "src", "lib.rs"), []byte("pub fn one() -> u32 { 1 }\n"), 0o644); err != nil {
+			return err
+		}
+		return replaceIn(dir, "app/Cargo.toml", "[dependencies]\n", "[dependencies]\nextra = { path = \"../extra\" }\n")
+	}, prepare: func(dir string) error {
 		for name, body := range files {
 			p := filepath.Join(dir, name)
 			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {

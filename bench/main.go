@@ -6,14 +6,17 @@
 //     fake v1 and v2 cache services, next to the official client's method on
 //     the same bytes;
 //  3. overhead of the steps that do little work, as separate processes;
-//  4. scaling of save and restore with the size of the cache.
+//  4. scaling of save and restore with the size of the cache;
+//  5. the target part (cache-targets): warm jobs after an unchanged, a
+//     workspace-crate and a lockfile change, against sccache alone and
+//     Swatinem/rust-cache's method, natively and through the cross stand-in.
 //
 // Every case runs several times and the table gives medians. It exits
 // non-zero only when something is broken (a step fails, a restore brings back
 // different bytes, a warm job misses the cache entirely); a slow number is
 // reported, never fatal. Run it from the repository:
 //
-//	go run ./bench            # everything (about half an hour on 2 cores)
+//	go run ./bench            # everything (about an hour on 2 cores)
 //	go run ./bench -short     # a tiny version of each, under two minutes
 //	go run ./bench -only 2,4  # some benchmarks
 //
@@ -70,7 +73,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	short := fs.Bool("short", false, "a tiny version of each benchmark (small sizes, a tiny crate), one run each")
 	runs := fs.Int("runs", 0, "runs of every case (default 3, 1 with -short)")
-	only := fs.String("only", "1,2,3,4", "benchmarks to run, comma-separated")
+	only := fs.String("only", "1,2,3,4,5", "benchmarks to run, comma-separated")
 	crateName := fs.String("crate", "", "crate for benchmark 1: workload or tiny (default: workload, tiny with -short)")
 	keep := fs.Bool("keep", false, "keep the scratch directory")
 	scale := fs.String("scale", "", "sizes in MB for benchmark 4, comma-separated (default 50,200,1000; 2,8,32 with -short)")
@@ -191,6 +194,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if want["4"] && !skipped("4 scaling", "sccache") {
 		fail("benchmark 4", benchScaling(ctx, env, t))
+	}
+	if want["5"] && !skipped("5 target part", "cargo", "sccache") {
+		c, err := chooseCrate(*crateName, env.short)
+		if err != nil {
+			fail("benchmark 5", err)
+		} else {
+			fail("benchmark 5 native", benchTargets(ctx, env, t, c, builder{name: "native", program: "cargo"}))
+			cross, note, err := crossBuilder(ctx, env)
+			fail("benchmark 5 cross", err)
+			if note != "" {
+				t.add(&row{group: "5 target part cross", name: "skipped", note: note})
+			} else if cross != nil {
+				fail("benchmark 5 cross", benchTargets(ctx, env, t, c, *cross))
+			}
+		}
 	}
 
 	fmt.Fprintf(stdout, "rustcache-action benchmarks (%s): %d run(s) per case, medians; %d CPUs, %s/%s\n",

@@ -145,16 +145,21 @@ func ours() method {
 }
 
 func saveOurs(ctx context.Context, s *service, key string, src layout) (int64, error) {
+	return streamSave(ctx, s.client, key, version, src.dir, src.ws, diskcache.Skip)
+}
+
+// streamSave archives dir into the service while it uploads.
+func streamSave(ctx context.Context, c cacheservice.Client, key, version, dir, ws string, skip func(string) bool) (int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pr, pw := io.Pipe()
 	werr := make(chan error, 1)
 	go func() {
-		_, err := archive.Write(ctx, pw, src.dir, src.ws, archive.WriteOptions{Skip: diskcache.Skip})
+		_, err := archive.Write(ctx, pw, dir, ws, archive.WriteOptions{Skip: skip})
 		pw.CloseWithError(err)
 		werr <- err
 	}()
-	n, err := s.client.Save(ctx, key, version, pr)
+	n, err := c.Save(ctx, key, version, pr)
 	pr.CloseWithError(errors.New("upload finished"))
 	cancel()
 	if aerr := <-werr; aerr != nil && err == nil {

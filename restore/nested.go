@@ -81,12 +81,10 @@ func Finish(ctx context.Context, e *runenv.Env) error {
 			break
 		}
 		rs.MatchedKey, rs.Exact, rs.Files, rs.Bytes = matched, matched == rs.PrimaryKey, files, bytes
-		fmt.Fprintf(e.Stdout, "restored %s: %d files\n", matched, files)
-		if j.State.CacheTargets {
-			putBackTargets(j, rs, ki.WorkingDirs)
-		}
+		e.Log().Printf("restored %s: %d files", matched, files)
+		putBack(j, rs, ki.WorkingDirs)
 	default:
-		fmt.Fprintf(e.Stdout, "cache miss for %s\n", rs.PrimaryKey)
+		e.Log().Printf("cache miss for %s", rs.PrimaryKey)
 	}
 	rs.Seconds = e.Now().Sub(rs.At).Seconds()
 	return finish(j, rs)

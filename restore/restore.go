@@ -25,6 +25,7 @@ import (
 	"github.com/org/rustcache-action/internal/diskcache"
 	"github.com/org/rustcache-action/internal/inputs"
 	"github.com/org/rustcache-action/internal/job"
+	"github.com/org/rustcache-action/internal/progress"
 	"github.com/org/rustcache-action/internal/report"
 	"github.com/org/rustcache-action/internal/rootdir"
 	"github.com/org/rustcache-action/internal/runenv"
@@ -47,11 +48,17 @@ func Run(ctx context.Context, e *runenv.Env) error {
 	ki := job.ReadKeyInputs(e, r)
 	enabled := r.Bool("restore", true)
 	j.State.CacheTargets = r.Bool("cache-targets", job.DefaultCacheTargets)
+	j.State.CacheCargoHome = r.Bool("cache-cargo-home", false)
 	minutes := r.Int("timeout-minutes", int(DefaultTimeout/time.Minute), 1, 360)
 	if err := r.Err(); err != nil {
 		return err
 	}
 	timeout := j.Timeout(minutes)
+	if j.WithoutSccache("cache restore") {
+		var cmds runenv.Commands
+		cmds.SetOutput("cache-hit", "false")
+		return cmds.Commit(e)
+	}
 	if !j.SetupDone() {
 		return fmt.Errorf("%w: run the setup step first (uses: org/rustcache-action@v1), or give restore the same cache-root", j.NoSetup())
 	}
@@ -78,17 +85,23 @@ func Run(ctx context.Context, e *runenv.Env) error {
 	// A staging directory left by an earlier job on this root is never
 	// moved into a target directory.
 	_ = os.RemoveAll(filepath.Join(j.Root, job.TargetsDir))
+	_ = os.RemoveAll(filepath.Join(j.Root, job.CargoHomeDir))
 
 	route := transport.Decision{Route: transport.Skip}
-	if enabled {
+	if enabled && j.State.Archive() {
 		if route, err = j.Route(transport.Restore); err != nil {
 			return err
 		}
 	}
 	switch route.Route {
 	case transport.Skip:
-		rs.Skipped = "restore: false"
-		if enabled {
+		switch {
+		case !enabled:
+			rs.Skipped = "restore: false"
+		case !j.State.Archive():
+			rs.Skipped = "the remote cache " + j.State.Backend.Kind + " holds the cache"
+			fmt.Fprintf(j.Env.Stdout, "cache restore skipped: %s\n", rs.Skipped)
+		default:
 			rs.Skipped = "ACTIONS_CACHE_MODE=" + string(j.Mode)
 			j.Notice("cache restore skipped: ACTIONS_CACHE_MODE=%s does not allow reading", j.Mode)
 		}
@@ -125,11 +138,13 @@ func fetch(ctx context.Context, j *job.Job, rs *state.Restore, key string, resto
 		return j.Fault("cache lookup failed", err)
 	}
 	if entry == nil {
-		fmt.Fprintf(j.Env.Stdout, "cache miss for %s\n", key)
+		j.Env.Log().Printf("cache miss for %s", key)
 		return nil
 	}
 	t0 := j.Env.Now()
-	st, n, err := stream(ctx, client, entry, j.EntryDirs(), j.Workspace(), j.State.CacheSize)
+	m := progress.Start(j.Env.Log(), j.Env.Clock(), "Received", "Download progress of "+entry.Key, -1)
+	st, n, err := stream(ctx, client, entry, j.EntryDirs(), j.Workspace(), j.State.CacheSize, m)
+	m.Stop()
 	if err != nil {
 		rs.Warning = j.Redact(err.Error())
 		what := "cache restore failed"
@@ -140,11 +155,42 @@ func fetch(ctx context.Context, j *job.Job, rs *state.Restore, key string, resto
 	}
 	rs.MatchedKey, rs.Exact = entry.Key, entry.Exact
 	rs.Bytes, rs.Files = n, st.Files
-	fmt.Fprintf(j.Env.Stdout, "restored %s: %d files, %s downloaded in %.1fs\n", entry.Key, st.Files, report.Bytes(n), j.Env.Now().Sub(t0).Seconds())
+	j.Env.Log().Printf("restored %s: %d files, %s downloaded in %.1fs", entry.Key, st.Files, report.Bytes(n), j.Env.Now().Sub(t0).Seconds())
+	putBack(j, rs, workDirs)
+	return nil
+}
+
+// putBack moves the restored parts besides the sccache directory (the
+// target part, cargo home) into place.
+func putBack(j *job.Job, rs *state.Restore, workDirs []string) {
 	if j.State.CacheTargets {
 		putBackTargets(j, rs, workDirs)
 	}
-	return nil
+	if j.State.CacheCargoHome {
+		putBackCargoHome(j, rs)
+	}
+}
+
+// putBackCargoHome moves the restored part of cargo home into place; what
+// cannot be put back cargo downloads again.
+func putBackCargoHome(j *job.Job, rs *state.Restore) {
+	home := j.CargoHome()
+	if home == "" {
+		j.Notice("cargo home not restored: neither CARGO_HOME nor HOME is set")
+		return
+	}
+	res, err := targets.Restore(filepath.Join(j.Root, job.CargoHomeDir), j.Workspace(), []string{home}, false)
+	if err != nil {
+		j.Notice("cargo home not restored (cargo downloads again): %v", err)
+		return
+	}
+	for _, r := range res {
+		rs.CargoHomeFiles += r.Files
+		if r.Problem != "" {
+			j.Notice("cargo home restored only in part (cargo downloads the rest again): %s", r.Problem)
+		}
+		fmt.Fprintf(j.Env.Stdout, "cargo home: %d files (%s) into %s\n", r.Files, report.Bytes(r.Bytes), r.Dir)
+	}
 }
 
 // putBackTargets moves the restored target part into the target
@@ -154,7 +200,7 @@ func putBackTargets(j *job.Job, rs *state.Restore, workDirs []string) {
 	for _, td := range j.TargetDirs(workDirs) {
 		dirs = append(dirs, td.Dir)
 	}
-	res, err := targets.Restore(filepath.Join(j.Root, job.TargetsDir), j.Workspace(), dirs)
+	res, err := targets.Restore(filepath.Join(j.Root, job.TargetsDir), j.Workspace(), dirs, true)
 	if err != nil {
 		j.Notice("target part not restored (cargo builds the dependencies again): %v", err)
 		return
@@ -164,7 +210,7 @@ func putBackTargets(j *job.Job, rs *state.Restore, workDirs []string) {
 		if r.Problem != "" {
 			j.Notice("target part of %s restored only in part (cargo builds the rest again): %s", r.Dir, r.Problem)
 		}
-		fmt.Fprintf(j.Env.Stdout, "target part: %d units (%s) into %s\n", len(r.Units), report.Bytes(r.Bytes), r.Dir)
+		j.Env.Log().Printf("target part: %d units (%s) into %s", len(r.Units), report.Bytes(r.Bytes), r.Dir)
 	}
 }
 
@@ -173,7 +219,7 @@ func putBackTargets(j *job.Job, rs *state.Restore, workDirs []string) {
 var errExtracted = errors.New("extraction finished")
 
 // stream downloads the entry into the extractor through a pipe.
-func stream(ctx context.Context, c cacheservice.Client, entry *cacheservice.Entry, dirs []string, workspace string, cacheSize int64) (archive.Stats, int64, error) {
+func stream(ctx context.Context, c cacheservice.Client, entry *cacheservice.Entry, dirs []string, workspace string, cacheSize int64, m *progress.Meter) (archive.Stats, int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pr, pw := io.Pipe()
@@ -183,7 +229,7 @@ func stream(ctx context.Context, c cacheservice.Client, entry *cacheservice.Entr
 	}
 	done := make(chan dl, 1)
 	go func() {
-		n, err := c.Download(ctx, entry, pw)
+		n, err := c.Download(ctx, entry, m.Writer(pw))
 		pw.CloseWithError(err)
 		done <- dl{n, err}
 	}()

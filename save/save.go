@@ -20,10 +20,12 @@ import (
 	"time"
 
 	"github.com/org/rustcache-action/internal/archive"
+	"github.com/org/rustcache-action/internal/backend"
 	"github.com/org/rustcache-action/internal/cacheservice"
 	"github.com/org/rustcache-action/internal/diskcache"
 	"github.com/org/rustcache-action/internal/inputs"
 	"github.com/org/rustcache-action/internal/job"
+	"github.com/org/rustcache-action/internal/progress"
 	"github.com/org/rustcache-action/internal/prune"
 	"github.com/org/rustcache-action/internal/report"
 	"github.com/org/rustcache-action/internal/runenv"
@@ -52,6 +54,11 @@ func Run(ctx context.Context, e *runenv.Env) error {
 	j, o, err := open(e)
 	if err != nil {
 		return err
+	}
+	if j.WithoutSccache("cache save") {
+		var cmds runenv.Commands
+		cmds.SetOutput("saved", "false")
+		return cmds.Commit(e)
 	}
 	if !j.SetupDone() {
 		return j.Fault("nothing to save", fmt.Errorf("%w (did the setup step run with the same cache-root?)", j.NoSetup()))
@@ -92,6 +99,7 @@ func readOptions(e *runenv.Env, r *inputs.Reader, j *job.Job) (options, error) {
 		defTargets = j.State.CacheTargets
 	}
 	j.State.CacheTargets = r.Bool("cache-targets", defTargets)
+	j.State.CacheCargoHome = r.Bool("cache-cargo-home", j.State.Restore != nil && j.State.CacheCargoHome)
 	if err := r.Err(); err != nil {
 		return o, err
 	}
@@ -121,6 +129,24 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		}
 	}
 
+	d.Backend, d.BackendFallback = backendRow(st.Backend)
+	if st.Backend != nil && st.Backend.Active {
+		// The store holds the entries: count from the servers' statistics,
+		// the runner's and those the wrapper left for containers.
+		cs, n, err := backend.ServerStats(filepath.Join(j.Root, backend.StatsDir), st.ServerPort)
+		if err != nil {
+			j.Notice("statistics of container servers: %v", err)
+		}
+		d.Hits, d.Misses = int(d.HostHits+cs.Hits), int(d.HostMisses+cs.Misses)
+		d.ContainerServers = n
+		if !st.Archive() {
+			d.RestoreSkip = "the remote cache holds the cache"
+			d.SaveSkip = "the remote cache holds the cache (no GitHub Actions cache entry)"
+			fmt.Fprintf(j.Env.Stdout, "upload skipped: %s\n", d.SaveSkip)
+			return d, nil
+		}
+	}
+
 	// 2. Account for every server's work from the shared directory.
 	after, err := diskcache.Take(j.CacheDir())
 	if err != nil {
@@ -147,7 +173,7 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		}
 	}
 	diff := diskcache.Compare(before, after)
-	if d.Unaccounted == "" {
+	if d.Unaccounted == "" && (st.Backend == nil || !st.Backend.Active) {
 		d.Hits, d.Misses = diff.Hits, diff.Misses
 		d.SizeBefore = before.Bytes()
 	}
@@ -155,6 +181,9 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 	tp := &targetPart{}
 	if st.CacheTargets {
 		tp = selectTargets(j, o.ki.WorkingDirs, d)
+	}
+	if st.CacheCargoHome {
+		tp.selectCargoHome(j, o.ki.WorkingDirs, d)
 	}
 
 	// 3. Decide whether to upload, and how.
@@ -175,7 +204,7 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		d.SaveSkip = "nothing changed since restore"
 	}
 	if d.SaveSkip != "" {
-		fmt.Fprintf(j.Env.Stdout, "upload skipped: %s\n", d.SaveSkip)
+		j.Env.Log().Printf("upload skipped: %s", d.SaveSkip)
 		return d, nil
 	}
 	if d.Unaccounted != "" {
@@ -186,7 +215,7 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		files = append(files, f)
 	}
 	sccacheLimit := st.CacheSize
-	if st.CacheTargets {
+	if st.CacheTargets || st.CacheCargoHome {
 		sccacheLimit = tp.fit(j, st.CacheSize, d)
 	}
 	if n, limit := job.ArchiveEntries(files)+tp.stagedEntries(), job.MaxEntries(st.CacheSize); n > limit {
@@ -219,10 +248,8 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		return d, j.Off(route.Reason)
 	}
 	t0 := j.Env.Now()
-	if st.CacheTargets {
-		if err := tp.stage(j); err != nil {
-			return d, j.Fault("stage the target part", err)
-		}
+	if err := tp.stage(j); err != nil {
+		return d, j.Fault("stage the target part", err)
 	}
 	if route.Route == transport.Nested {
 		// actions/cache/save uploads the entry's directories as they are
@@ -237,7 +264,9 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 	d.Protocol = client.Protocol()
 	uctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	n, err := upload(uctx, client, key, version, sources(j), j.Workspace())
+	m := progress.Start(j.Env.Log(), j.Env.Clock(), "Sent", "Upload progress of "+key, -1)
+	n, err := upload(uctx, client, key, version, sources(j), j.Workspace(), m)
+	m.Stop()
 	switch {
 	case errors.Is(err, cacheservice.ErrAlreadyExists), errors.Is(err, cacheservice.ErrRefused) && savedByOther(uctx, j, client, key, version):
 		d.SaveSkip = "another job saved " + key + " first"
@@ -248,10 +277,26 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		return d, j.Fault("cache save failed", err)
 	}
 	d.SavedKey, d.SavedBytes, d.SaveSecs = key, n, j.Env.Now().Sub(t0).Seconds()
-	fmt.Fprintf(j.Env.Stdout, "saved %s: %s in %.1fs\n", key, report.Bytes(n), d.SaveSecs)
+	j.Env.Log().Printf("saved %s: %s in %.1fs", key, report.Bytes(n), d.SaveSecs)
 
 	pruneOld(ctx, j, o, rs.KeyPrefix, key, d)
 	return d, nil
+}
+
+// backendRow describes the remote backend for the summary: what it is and
+// whether the builds used it.
+func backendRow(b *state.Backend) (string, string) {
+	if b == nil {
+		return "", ""
+	}
+	if !b.Active {
+		return b.Kind, b.Fallback
+	}
+	d := b.Describe
+	if b.Trust != "" && b.ReadOnly {
+		d += " — " + b.Trust
+	}
+	return d, ""
 }
 
 // savedByOther reports whether, after the service declined this save, an
@@ -282,7 +327,7 @@ func sources(j *job.Job) []archive.Source {
 }
 
 // upload streams the archive into the service through a pipe.
-func upload(ctx context.Context, c cacheservice.Client, key, version string, srcs []archive.Source, workspace string) (int64, error) {
+func upload(ctx context.Context, c cacheservice.Client, key, version string, srcs []archive.Source, workspace string, m *progress.Meter) (int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pr, pw := io.Pipe()
@@ -292,7 +337,7 @@ func upload(ctx context.Context, c cacheservice.Client, key, version string, src
 		pw.CloseWithError(err)
 		werr <- err
 	}()
-	n, err := c.Save(ctx, key, version, pr)
+	n, err := c.Save(ctx, key, version, m.Reader(pr))
 	pr.CloseWithError(errors.New("upload finished"))
 	cancel()
 	if aerr := <-werr; aerr != nil && err == nil {

@@ -14,6 +14,7 @@ import (
 // targetPart is what the entry carries of the target directories.
 type targetPart struct {
 	sels    []*targets.Selection
+	home    *targets.Selection // cargo home, when carried
 	bytes   int64
 	files   int
 	changed bool // differs from what restore put back
@@ -55,7 +56,7 @@ func selectTargets(j *job.Job, workDirs []string, d *report.Data) *targetPart {
 			continue
 		}
 		for _, s := range sel.Skipped {
-			fmt.Fprintf(j.Env.Stdout, "target part: %s: %s\n", td.Dir, s)
+			j.Env.Log().Printf("target part: %s: %s", td.Dir, s)
 		}
 		d.TargetSkipped += len(sel.Skipped)
 		d.TargetDropped += sel.Dropped
@@ -103,11 +104,15 @@ func pathPackages(workspaces []string) (map[string]bool, error) {
 func (p *targetPart) fit(j *job.Job, cacheSize int64, d *report.Data) int64 {
 	if cacheSize <= 0 || p.bytes <= cacheSize {
 		d.TargetBytes, d.TargetUnits = p.bytes, p.units()
+		if p.home != nil {
+			d.TargetBytes -= p.home.Bytes
+		}
 		return cacheSize - p.bytes
 	}
-	j.Notice("the target part (%s) is larger than cache-size (%s): not saved; raise cache-size to carry it", report.Bytes(p.bytes), report.Bytes(cacheSize))
+	j.Notice("the target part and cargo home (%s) are larger than cache-size (%s): not saved; raise cache-size to carry them", report.Bytes(p.bytes), report.Bytes(cacheSize))
+	d.CargoHomeBytes, d.CargoHomeFiles = 0, 0
 	d.TargetNote = "larger than cache-size, not saved"
-	p.sels, p.bytes, p.files = nil, 0, 0
+	p.sels, p.home, p.bytes, p.files = nil, nil, 0, 0
 	return cacheSize
 }
 
@@ -119,9 +124,54 @@ func (p *targetPart) units() int {
 	return n
 }
 
-// stage writes the target part under the root for the archive.
+// stage writes the target part and cargo home, as far as the entry carries
+// them, under the root for the archive.
 func (p *targetPart) stage(j *job.Job) error {
-	return targets.Stage(filepath.Join(j.Root, job.TargetsDir), j.Workspace(), p.sels)
+	if j.State.CacheTargets {
+		if err := targets.Stage(filepath.Join(j.Root, job.TargetsDir), j.Workspace(), p.sels); err != nil {
+			return err
+		}
+	}
+	if j.State.CacheCargoHome {
+		var homes []*targets.Selection
+		if p.home != nil {
+			homes = append(homes, p.home)
+		}
+		return targets.Stage(filepath.Join(j.Root, job.CargoHomeDir), j.Workspace(), homes)
+	}
+	return nil
+}
+
+// selectCargoHome chooses what of cargo home the entry carries for the
+// workspaces' Cargo.lock files.
+func (p *targetPart) selectCargoHome(j *job.Job, workDirs []string, d *report.Data) {
+	home := j.CargoHome()
+	var locks []*targets.Lock
+	for _, wd := range workDirs {
+		if l, err := targets.ReadLock(filepath.Join(wd, "Cargo.lock")); err == nil {
+			locks = append(locks, l)
+		}
+	}
+	if home == "" || len(locks) == 0 {
+		j.Notice("cargo home not carried: %s", map[bool]string{true: "neither CARGO_HOME nor HOME is set", false: "no Cargo.lock in working-directory"}[home == ""])
+		return
+	}
+	sel, err := targets.SelectCargoHome(home, locks)
+	if err != nil {
+		j.Notice("cargo home not carried: %v", err)
+		return
+	}
+	restored, since := 0, time.Time{}
+	if rs := j.State.Restore; rs != nil {
+		restored, since = rs.CargoHomeFiles, rs.At
+	}
+	if len(sel.Files) != restored || since.IsZero() || !sel.Newest.Before(since) {
+		p.changed = p.changed || len(sel.Files) > 0
+	}
+	p.home = sel
+	p.bytes += sel.Bytes
+	p.files += len(sel.Files)
+	d.CargoHomeOn, d.CargoHomeBytes, d.CargoHomeFiles = true, sel.Bytes, len(sel.Files)
 }
 
 // stagedEntries counts the archive entries of the staged target part.
@@ -130,6 +180,11 @@ func (p *targetPart) stagedEntries() int {
 	for i, s := range p.sels {
 		for _, f := range s.Files {
 			names = append(names, fmt.Sprintf("%d/%s", i, f))
+		}
+	}
+	if p.home != nil {
+		for _, f := range p.home.Files {
+			names = append(names, "home/"+f)
 		}
 	}
 	return job.ArchiveEntries(append(names, targets.ManifestFile))

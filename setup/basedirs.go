@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/org/rustcache-action/internal/ghcmd"
 	"github.com/org/rustcache-action/internal/inputs"
 )
 
@@ -47,6 +48,9 @@ func planBasedirs(o *Options, getenv func(string) string, version string, window
 	}
 	if value == "" {
 		return basedirsPlan{}, nil
+	}
+	if ghcmd.HasControl(value) {
+		return basedirsPlan{}, fmt.Errorf("%s: invalid value %q: it holds a control character (a line break?); fix or unset it", source, value)
 	}
 	rel, ok := releaseOf(version)
 	if !ok || less(rel, basedirsSince) {

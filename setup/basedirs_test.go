@@ -40,6 +40,7 @@ func TestBasedirs(t *testing.T) {
 		{name: "0.18 direct input false wins over env true", version: "v0.18.1", inputs: map[string]string{"basedirs": ".", "sccache-direct": "false"}, env: map[string]string{"SCCACHE_DIRECT": "true"}, wantBasedirs: "WS", wantDirect: "false"},
 		{name: "0.18 the environment's basedirs", version: "v0.18.1", env: map[string]string{"SCCACHE_BASEDIRS": "/srv/a:/srv/b"}, wantBasedirs: "/srv/a:/srv/b", wantDirect: "false", wantNotice: true},
 		{name: "0.18 two basedirs", version: "v0.18.1", inputs: map[string]string{"basedirs": "/srv/a\n/srv/b/"}, wantBasedirs: "/srv/a:/srv/b", wantDirect: "false", wantNotice: true},
+		{name: "line break in the environment's", version: "v0.18.1", env: map[string]string{"SCCACHE_BASEDIRS": "/srv/a\nEVIL=1"}, wantErr: "SCCACHE_BASEDIRS in the environment: invalid value"},
 		{name: "separator in a basedir", version: "v0.18.1", inputs: map[string]string{"basedirs": "/srv/a:b"}, wantErr: "input basedirs"},
 	}
 	for _, tc := range tests {

@@ -21,7 +21,6 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"os"
 	"path/filepath"
@@ -30,9 +29,11 @@ import (
 	"time"
 
 	"github.com/org/rustcache-action/arch"
+	"github.com/org/rustcache-action/internal/backend"
 	"github.com/org/rustcache-action/internal/crossconf"
 	"github.com/org/rustcache-action/internal/ghcmd"
 	"github.com/org/rustcache-action/internal/inputs"
+	"github.com/org/rustcache-action/internal/job"
 	"github.com/org/rustcache-action/internal/release"
 	"github.com/org/rustcache-action/internal/rootdir"
 	"github.com/org/rustcache-action/internal/runenv"
@@ -67,8 +68,18 @@ type Options struct {
 	Incremental   bool
 	Pipelining    bool
 	Token         string
-	overridden    map[string]bool // env values given explicitly as inputs
+	// Timeout bounds the whole step (setup-timeout-minutes, or the
+	// job.TimeoutVar override).
+	Timeout time.Duration
+	// FailOnError fails the step when sccache cannot be downloaded,
+	// instead of going on without it.
+	FailOnError bool
+	Backend     backend.Options
+	overridden  map[string]bool // env values given explicitly as inputs
 }
+
+// DefaultTimeout bounds the whole setup step (input setup-timeout-minutes).
+const DefaultTimeout = 5 * time.Minute
 
 // ParseOptions reads and validates every setup input.
 func ParseOptions(e *runenv.Env) (*Options, error) {
@@ -100,6 +111,12 @@ func ParseOptions(e *runenv.Env) (*Options, error) {
 	// Masked before it is sent anywhere or could appear in an error.
 	o.Token = r.Secret("github-token")
 	e.Log().Mask(o.Token)
+	for _, secret := range backend.Secrets(backend.Kind(strings.TrimSpace(e.Input("backend"))), e.Getenv) {
+		e.Log().Mask(secret)
+	}
+	o.Backend = backend.ReadOptions(r)
+	o.Timeout = time.Duration(r.Int("setup-timeout-minutes", int(DefaultTimeout/time.Minute), 1, 360)) * time.Minute
+	o.FailOnError = r.Bool("fail-on-cache-error", false)
 	errs := []error{r.Err()}
 	for _, v := range inherited {
 		if val := e.Getenv(v.name); !o.overridden[v.input] && ghcmd.HasControl(val) {
@@ -108,6 +125,9 @@ func ParseOptions(e *runenv.Env) (*Options, error) {
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, &ConfigError{err}
+	}
+	if d, err := time.ParseDuration(strings.TrimSpace(e.Getenv(job.TimeoutVar))); err == nil && d > 0 {
+		o.Timeout = d
 	}
 	return o, nil
 }
@@ -119,20 +139,38 @@ type Result struct {
 	Env                              map[string]string
 	CrossFiles                       []string
 	Downloaded                       bool
+	// WithoutSccache says why setup went on without sccache (the release
+	// server unreachable or too slow); empty when sccache was set up.
+	WithoutSccache string
 }
 
 // Run performs the setup step: every check first (inputs, platform, the
 // version, the root, the cross configurations and whether each file can be
 // written), with nothing written; then the install and the writes. A
 // misconfiguration therefore leaves the root, the workspace and the
-// workflow command files as they were.
+// workflow command files as they were. The whole step is bounded by
+// Options.Timeout; a release server that cannot be reached in it does not
+// fail the step (see withoutSccache).
 func Run(ctx context.Context, e *runenv.Env) (*Result, error) {
 	start := e.Now()
-	p, err := makePlan(ctx, e)
+	o, err := ParseOptions(e)
 	if err != nil {
 		return nil, err
 	}
-	return p.apply(ctx, e, start)
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	p, err := makePlan(ctx, e, o)
+	if err == nil {
+		var res *Result
+		if res, err = p.apply(ctx, e, start); err == nil {
+			return res, nil
+		}
+	}
+	var ue *unreachableError
+	if errors.As(err, &ue) {
+		return withoutSccache(e, o, ue)
+	}
+	return nil, err
 }
 
 // plan is everything setup decided before writing anything.
@@ -145,17 +183,15 @@ type plan struct {
 	sccachePath, wrapper    string
 	exports                 map[string]string
 	basedirs                basedirsPlan
+	portNotice              string // why the ports are not the root's own
 	cross                   []crossPlan
 	installer               *release.Installer
 	prepareBeforeInstall    bool // the tool cache or the download directory lies in the root
 }
 
 // makePlan validates everything and decides what to write, writing nothing.
-func makePlan(ctx context.Context, e *runenv.Env) (*plan, error) {
-	o, err := ParseOptions(e)
-	if err != nil {
-		return nil, err
-	}
+func makePlan(ctx context.Context, e *runenv.Env, o *Options) (*plan, error) {
+	var err error
 	p := &plan{o: o, plat: arch.Detect(e.Getenv, e.GOOS, e.GOARCH), target: o.Target}
 	if p.target == "" {
 		if p.target, err = arch.Target(p.plat); err != nil {
@@ -166,10 +202,18 @@ func makePlan(ctx context.Context, e *runenv.Env) (*plan, error) {
 	if err := rootdir.Check(o.Root); err != nil {
 		return nil, &ConfigError{fmt.Errorf("input cache-root: %w", err)}
 	}
-	p.ports = portsFor(o.Root, e.Getenv("SCCACHE_SERVER_PORT"))
+	prev := 0
+	if st, err := state.Load(o.Root); err == nil {
+		prev = st.ServerPort
+	}
+	var moved bool
+	p.ports, moved = choosePorts(o.Root, prev, e.Getenv("SCCACHE_SERVER_PORT"), probeTCP)
+	if moved {
+		p.portNotice = fmt.Sprintf("sccache server port %d instead of this root's usual one: another program or another job's sccache server holds that", p.ports.host)
+	}
 	p.sccachePath = rootdir.Sccache(o.Root, p.target)
 
-	if p.cross, err = planCross(o, e.Getenv, e.Workspace(), p.ports); err != nil {
+	if p.cross, err = planCross(o, e.Getenv, e.Workspace(), crossEntriesFor(p.ports.container, o.Backend.Kind)); err != nil {
 		return nil, err
 	}
 	if len(p.cross) > 0 && p.plat.OS != "Linux" {
@@ -192,7 +236,7 @@ func makePlan(ctx context.Context, e *runenv.Env) (*plan, error) {
 	}
 	p.prepareBeforeInstall = e.Getenv("RUNNER_TOOL_CACHE") == "" || e.Getenv("RUNNER_TEMP") == ""
 	if p.version, err = p.installer.ResolveVersion(ctx, o.Version); err != nil {
-		return nil, &ConfigError{err}
+		return nil, fetchFailed(err)
 	}
 	if p.basedirs, err = planBasedirs(o, e.Getenv, p.version, p.plat.OS == "Windows"); err != nil {
 		return nil, &ConfigError{err}
@@ -200,9 +244,12 @@ func makePlan(ctx context.Context, e *runenv.Env) (*plan, error) {
 	// sccache before 0.9 answers a compile before its cache entry is written;
 	// inside a cross container the server dies with cargo, so the last
 	// entries would be lost. For those releases RUSTC_WRAPPER is a script
-	// that waits for the pending writes.
+	// that waits for the pending writes. With a remote backend the wrapper
+	// is that script for every release: it collects each server's
+	// statistics and, on a fallback, keeps the backend's variables away from
+	// sccache.
 	p.wrapper = p.sccachePath
-	if needsWaitWrapper(p.version) && p.plat.OS != "Windows" {
+	if (needsWaitWrapper(p.version) || o.Backend.Remote()) && p.plat.OS != "Windows" {
 		p.wrapper = filepath.Join(rootdir.Bin(o.Root), WaitWrapper)
 	}
 	p.exports = exportsFor(o, e.Getenv, p.wrapper, rootdir.Cache(o.Root), p.ports)
@@ -223,18 +270,32 @@ func (p *plan) apply(ctx context.Context, e *runenv.Env, start time.Time) (*Resu
 	// checksum leaves the root untouched.
 	res, err := p.installer.Install(ctx, p.version, p.target)
 	if err != nil {
-		return nil, &ConfigError{err}
+		return nil, fetchFailed(err)
 	}
 	if err := rootdir.Prepare(o.Root); err != nil {
 		return nil, rootErr(err)
 	}
+	if p.portNotice != "" {
+		e.Log().Noticef("%s", p.portNotice)
+	}
 	if p.basedirs.notice != "" {
 		e.Log().Noticef("%s", p.basedirs.notice)
 	}
-	// A server left running on this port (an earlier job on a self-hosted
-	// runner, or an earlier setup) has another configuration: stop it, so the
-	// first compile starts one with this job's settings. It is stopped before
-	// the wrapper is replaced: Windows cannot replace a running executable.
+	dec := decideBackend(ctx, e, o, p.version, res.Path, p.exports)
+	if dec.Active {
+		for k, v := range dec.Settings.Exports {
+			p.exports[k] = v
+		}
+		if f := caBundle(e.Getenv, p.plat.OS); f != "" {
+			p.exports["SSL_CERT_FILE"] = f
+		}
+	}
+	// A server still running on this port is this root's own (choosePorts
+	// passes over ports other servers hold), left by an earlier job on a
+	// self-hosted runner or an earlier setup, with an older configuration:
+	// stop it, so the first compile starts one with this job's settings. It
+	// is stopped before the wrapper is replaced: Windows cannot replace a
+	// running executable.
 	run := &sccache.Runner{Path: res.Path, Env: childEnv(e, p.exports), Command: e.Command, Timeout: 20 * time.Second}
 	if err := run.StopServer(ctx); err != nil {
 		e.Log().Noticef("could not stop an earlier sccache server on port %d: %v", p.ports.host, err)
@@ -242,7 +303,7 @@ func (p *plan) apply(ctx context.Context, e *runenv.Env, start time.Time) (*Resu
 	if err := copyExecutable(res.Path, p.sccachePath); err != nil {
 		return nil, rootErr(err)
 	}
-	if err := writeSupportFiles(o.Root, p.wrapper, p.sccachePath); err != nil {
+	if err := writeSupportFiles(o.Root, p.wrapper, p.sccachePath, wrapperPrelude(o.Backend, dec)); err != nil {
 		return nil, rootErr(err)
 	}
 
@@ -260,7 +321,7 @@ func (p *plan) apply(ctx context.Context, e *runenv.Env, start time.Time) (*Resu
 		}
 	}
 	if over := crossconf.EnvOverrides(e.Getenv); len(over) > 0 && len(p.cross) > 0 {
-		e.Log().Warningf("%s", overrideAdvice(over, CrossEntries(p.ports.container)))
+		e.Log().Warningf("%s", overrideAdvice(over, crossEntriesFor(p.ports.container, o.Backend.Kind)))
 	}
 
 	st, err := state.Load(o.Root)
@@ -277,6 +338,7 @@ func (p *plan) apply(ctx context.Context, e *runenv.Env, start time.Time) (*Resu
 	}
 	st.ServerPort, st.ContainerPort = p.ports.host, p.ports.container
 	st.Cross, st.Downloaded = crossFiles, res.Downloaded
+	st.Backend = backendState(o.Backend, dec)
 	st.SetupSeconds = e.Now().Sub(start).Seconds()
 	st.Restore = nil
 	if err := state.Save(o.Root, st); err != nil {
@@ -294,11 +356,12 @@ func (p *plan) apply(ctx context.Context, e *runenv.Env, start time.Time) (*Resu
 	if err := cmds.Commit(e); err != nil {
 		return nil, err
 	}
+	reportBackend(e, o.Backend, dec)
 	how := "reused from the tool cache"
 	if res.Downloaded {
 		how = "downloaded and verified"
 	}
-	fmt.Fprintf(e.Stdout, "sccache %s (%s) %s: %s\n", p.version, p.target, how, p.sccachePath)
+	e.Log().Printf("sccache %s (%s) %s: %s", p.version, p.target, how, p.sccachePath)
 	return &Result{Version: p.version, Target: p.target, ContainerTarget: p.containerTarget, SccachePath: p.sccachePath,
 		Env: p.exports, CrossFiles: crossFiles, Downloaded: res.Downloaded}, nil
 }
@@ -319,15 +382,24 @@ var waitScript []byte
 const sccacheConf = "server_startup_timeout_ms = 60000\n"
 
 // writeSupportFiles writes the sccache configuration and, when the wrapper is
-// the waiting script, the script itself.
-func writeSupportFiles(root, wrapper, sccachePath string) error {
+// the waiting script, the script itself (with prelude in place of its
+// environment marker) and an empty statistics directory for it.
+func writeSupportFiles(root, wrapper, sccachePath, prelude string) error {
 	if err := safefile.Write(filepath.Join(root, ConfFile), []byte(sccacheConf), 0o644); err != nil {
 		return err
+	}
+	stats := filepath.Join(root, backend.StatsDir)
+	if err := os.RemoveAll(stats); err != nil {
+		return fmt.Errorf("clear %q: %w", stats, err)
 	}
 	if wrapper == sccachePath {
 		return nil
 	}
-	return safefile.Write(wrapper, waitScript, 0o755)
+	if err := os.Mkdir(stats, 0o755); err != nil {
+		return fmt.Errorf("create %q: %w", stats, err)
+	}
+	script := strings.Replace(string(waitScript), "#@environment@\n", prelude, 1)
+	return safefile.Write(wrapper, []byte(script), 0o755)
 }
 
 // needsWaitWrapper reports whether an sccache release answers compiles
@@ -356,18 +428,6 @@ func tempDir(e *runenv.Env, root string) string {
 // container sharing the host network never reaches the host's server, which
 // cannot see the container's /target paths.
 type ports struct{ host, container int }
-
-// portsFor derives stable ports from the root (so running setup twice gives
-// the same configuration) unless the user chose SCCACHE_SERVER_PORT.
-func portsFor(root, userPort string) ports {
-	h := fnv.New32a()
-	io.WriteString(h, root)
-	p := 20000 + int(h.Sum32()%20000)*2
-	if n, err := strconv.Atoi(userPort); err == nil && n > 0 && n < 65535 {
-		p = n
-	}
-	return ports{host: p, container: p + 1}
-}
 
 // exportsFor computes the environment this job's builds get. An input given
 // explicitly wins; otherwise a value the user already set in the workflow's
@@ -479,6 +539,15 @@ type crossPlan struct {
 	changes []crossconf.Change
 }
 
+// crossEntriesFor adds a remote backend's names to CrossEntries.
+func crossEntriesFor(containerPort int, k backend.Kind) crossconf.Entries {
+	e := CrossEntries(containerPort)
+	pass, vols := backend.CrossNames(k)
+	e.Passthrough = append(e.Passthrough, pass...)
+	e.Volumes = append(e.Volumes, vols...)
+	return e
+}
+
 // CrossEntries are the passthrough and volume entries a cross container needs
 // to use the cache: the wrapper and sccache settings by name, the root as a
 // volume (and by name, because cross 0.2.5 does not set volume variables inside
@@ -495,7 +564,7 @@ func CrossEntries(containerPort int) crossconf.Entries {
 // configuration source they have and computes the changes, refusing files
 // that lead out of the workspace or cannot be written — before anything is
 // written anywhere.
-func planCross(o *Options, getenv func(string) string, workspace string, p ports) ([]crossPlan, error) {
+func planCross(o *Options, getenv func(string) string, workspace string, entries crossconf.Entries) ([]crossPlan, error) {
 	if o.Cross == "false" {
 		return nil, nil
 	}
@@ -508,7 +577,7 @@ func planCross(o *Options, getenv func(string) string, workspace string, p ports
 		if len(srcs) == 0 && o.Cross == "auto" {
 			continue
 		}
-		changes, err := crossconf.Plan(dir, workdir.Scope(workspace, dir), getenv, CrossEntries(p.container), true)
+		changes, err := crossconf.Plan(dir, workdir.Scope(workspace, dir), getenv, entries, true)
 		if err != nil {
 			return nil, &ConfigError{err}
 		}

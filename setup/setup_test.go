@@ -129,6 +129,8 @@ func TestSetupFailuresChangeNothing(t *testing.T) {
 		{name: "bad cross", inputs: map[string]string{"cross": "maybe"}, want: "input cross"},
 		{name: "bad target", inputs: map[string]string{"sccache-target": "x86_64-unknown-linux-gnu"}, want: "input sccache-target"},
 		{name: "bad url", inputs: map[string]string{"sccache-url": "ftp://x"}, want: "input sccache-url"},
+		{name: "bad setup timeout", inputs: map[string]string{"setup-timeout-minutes": "0"}, want: "input setup-timeout-minutes"},
+		{name: "bad fail-on-cache-error", inputs: map[string]string{"fail-on-cache-error": "yes"}, want: "input fail-on-cache-error"},
 		{name: "relative root", inputs: map[string]string{"cache-root": "rel/dir"}, want: "input cache-root"},
 		{name: "missing workspace", inputs: map[string]string{"working-directory": "nope"}, want: "input working-directory"},
 		{name: "unknown platform", env: map[string]string{"RUNNER_OS": "FreeBSD"}, want: "RUNNER_OS=\"FreeBSD\""},
@@ -278,4 +280,34 @@ func readOnly(t *testing.T, dir string) {
 		t.Skipf("chattr +i unavailable: %v %s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("chattr", "-i", dir).Run() })
+}
+
+// TestMultiLineTokenMaskedLineByLine: the runner masks its log one line at
+// a time, so a github-token of several lines is registered line by line —
+// printed raw, its second line would have been a log line in clear.
+func TestMultiLineTokenMaskedLineByLine(t *testing.T) {
+	r := actiontest.New(t)
+	const first, second = "ghs_FIRSTLINEOFTOKEN0123", "SECONDLINEOFTOKEN4567"
+	s := r.Run("setup", map[string]string{"sccache-version": r.Version, "github-token": first + "\n" + second + "\n"}, nil)
+	if s.Code != 0 {
+		t.Fatalf("setup: exit %d\n%s", s.Code, s.Stdout)
+	}
+	lines := strings.Split(s.Stdout, "\n")
+	masks := map[string]int{}
+	for i, l := range lines {
+		switch {
+		case l == "::add-mask::"+first || l == "::add-mask::"+second:
+			masks[l] = i
+		case strings.Contains(l, first) || strings.Contains(l, second):
+			t.Errorf("line %d shows part of the token: %q", i+1, l)
+		}
+	}
+	if len(masks) != 2 {
+		t.Errorf("want an ::add-mask:: for each line of the token, got %v:\n%s", masks, s.Stdout)
+	}
+	for _, m := range masks {
+		if m > 1 {
+			t.Errorf("a mask printed on line %d, not before everything else:\n%s", m+1, s.Stdout)
+		}
+	}
 }

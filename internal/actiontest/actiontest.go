@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/org/rustcache-action/internal/cli"
 	"github.com/org/rustcache-action/internal/fakerelease"
@@ -40,6 +41,8 @@ type Runner struct {
 	// Timeouts bound each attempt of the steps' requests (zero: the
 	// defaults).
 	Timeouts httpx.Timeouts
+	// Ticker, when set, replaces the steps' tickers (runenv.Env.Ticker).
+	Ticker func(d time.Duration) (<-chan time.Time, func())
 
 	stoppers map[string]bool // sccache servers (path and port) stopped at cleanup
 }
@@ -133,7 +136,7 @@ func (r *Runner) Run(cmd string, inputs map[string]string, jobEnv map[string]str
 	}
 	var out bytes.Buffer
 	e := runenv.FromMap(env, &out, nil)
-	e.Timeouts = r.Timeouts
+	e.Timeouts, e.Ticker = r.Timeouts, r.Ticker
 	code := cli.Main(context.Background(), []string{"rustcache-action", cmd}, e)
 	for _, f := range []string{"GITHUB_ENV", "GITHUB_OUTPUT"} {
 		if _, err := ghcmd.Parse(read(files[f]), false); err != nil {

@@ -62,6 +62,7 @@ func (d *downloader) run(ctx context.Context, w io.Writer) (int64, int64, error)
 	switch resp.StatusCode {
 	case http.StatusOK:
 		// The server ignores Range: stream the whole body.
+		announceSize(w, resp.ContentLength)
 		n, total, err := d.stream(ctx, resp, w)
 		return n, total, err
 	case http.StatusRequestedRangeNotSatisfiable:
@@ -73,12 +74,12 @@ func (d *downloader) run(ctx context.Context, w io.Writer) (int64, int64, error)
 			return 0, -1, err
 		}
 		if resp.StatusCode != http.StatusOK {
-			return 0, -1, statusError(d.op, resp, false)
+			return 0, -1, d.h.statusError(d.op, resp, false)
 		}
 		return d.stream(ctx, resp, w)
 	case http.StatusPartialContent:
 	default:
-		return 0, -1, statusError(d.op, resp, false)
+		return 0, -1, d.h.statusError(d.op, resp, false)
 	}
 
 	start, end, total, err := parseContentRange(resp.Header.Get("Content-Range"))
@@ -94,6 +95,7 @@ func (d *downloader) run(ctx context.Context, w io.Writer) (int64, int64, error)
 		// open-ended range.
 		total = -1
 	}
+	announceSize(w, total)
 	buf := make([]byte, end+1)
 	if _, err := io.ReadFull(resp.Body, buf); err != nil {
 		drain(resp)
@@ -124,6 +126,17 @@ func (d *downloader) run(ctx context.Context, w io.Writer) (int64, int64, error)
 	}
 	n, err := d.parallel(ctx, written, total, w)
 	return written + n, total, err
+}
+
+// sizer is a writer that wants to know how much will be written to it (a
+// progress report, see progress.Meter.Writer).
+type sizer interface{ SetTotal(int64) }
+
+// announceSize tells w the entry's size, when w wants it and it is known.
+func announceSize(w io.Writer, size int64) {
+	if s, ok := w.(sizer); ok && size >= 0 {
+		s.SetTotal(size)
+	}
 }
 
 // parallel fetches [from, total) in segments, at most d.concurrency at a
@@ -231,7 +244,7 @@ func (d *downloader) fetch(ctx context.Context, off, n int64, buf []byte) ([]byt
 			continue
 		}
 		if resp.StatusCode != http.StatusPartialContent {
-			return nil, statusError(d.op, resp, false)
+			return nil, d.h.statusError(d.op, resp, false)
 		}
 		start, end, _, err := parseContentRange(resp.Header.Get("Content-Range"))
 		if err != nil || start != off || end != off+n-1 {
@@ -330,7 +343,7 @@ func (d *downloader) rest(ctx context.Context, offset int64, w io.Writer) (int64
 			attempt--
 			continue
 		default:
-			return written, statusError(d.op, resp, false)
+			return written, d.h.statusError(d.op, resp, false)
 		}
 		want := resp.ContentLength
 		if want >= 0 && resp.StatusCode == http.StatusOK {

@@ -76,11 +76,7 @@ func TestDownloadWriteError(t *testing.T) {
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data))
 	}))
 	defer srv.Close()
-	d := &downloader{
-		h:   &httpClient{http: httpx.New(httpx.Options{}), userAgent: "test"},
-		op:  "test download",
-		url: &signedURL{url: srv.URL}, segment: 4096, concurrency: 4,
-	}
+	d := testDownloader(srv.URL, 4)
 	_, _, err := d.run(context.Background(), &failAfter{n: 10000})
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("run: %v, want the writer's error", err)
@@ -95,4 +91,47 @@ func (f *failAfter) Write(p []byte) (int, error) {
 	}
 	f.n -= len(p)
 	return len(p), nil
+}
+
+// sizedBuffer records the size a download announces (what a progress
+// report shows as the total).
+type sizedBuffer struct {
+	bytes.Buffer
+	total int64
+}
+
+func (b *sizedBuffer) SetTotal(n int64) { b.total = n }
+
+// TestDownloadAnnouncesSize: the entry's size reaches a writer that wants
+// it as soon as the first answer tells it, with ranges or without.
+func TestDownloadAnnouncesSize(t *testing.T) {
+	data := bytes.Repeat([]byte("y"), 50000)
+	for _, ranges := range []bool{true, false} {
+		t.Run(fmt.Sprintf("ranges=%v", ranges), func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if !ranges {
+					r.Header.Del("Range")
+				}
+				http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data))
+			}))
+			defer srv.Close()
+			d := testDownloader(srv.URL, 2)
+			out := &sizedBuffer{total: -1}
+			if _, _, err := d.run(context.Background(), out); err != nil {
+				t.Fatal(err)
+			}
+			if out.total != int64(len(data)) || !bytes.Equal(out.Bytes(), data) {
+				t.Errorf("announced %d for %d bytes", out.total, len(data))
+			}
+		})
+	}
+}
+
+// testDownloader fetches url in 4 KiB segments, concurrency at a time.
+func testDownloader(url string, concurrency int) *downloader {
+	return &downloader{
+		h:   &httpClient{http: httpx.New(httpx.Options{}), userAgent: "test"},
+		op:  "test download",
+		url: &signedURL{url: url}, segment: 4096, concurrency: concurrency,
+	}
 }

@@ -7,9 +7,6 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
-
-	"github.com/org/rustcache-action/internal/actiontest"
-	"github.com/org/rustcache-action/internal/fakecache"
 )
 
 // TestRootModes: with a umask of 0 (possible on a runner), nothing under the
@@ -17,9 +14,7 @@ import (
 // makes as another user, for machines where the tests do not run as root.
 func TestRootModes(t *testing.T) {
 	defer syscall.Umask(syscall.Umask(0))
-	svc := fakecache.NewV1(t)
-	r := actiontest.New(t).With(svc.Env())
-	root := fullJob(t, r, "1")["RUSTCACHE_ROOT"]
+	root := fullJob(t, newRunner(t), "1")["RUSTCACHE_ROOT"]
 	n := 0
 	filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
 		if err != nil {

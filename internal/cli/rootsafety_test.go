@@ -15,19 +15,36 @@ import (
 	"github.com/org/rustcache-action/internal/testkit"
 )
 
+// rootInputs are the inputs of setup and restore in these tests.
+func rootInputs(r *actiontest.Runner) map[string]string {
+	return map[string]string{"sccache-version": r.Version, "key": "root"}
+}
+
+// startJob runs steps (setup, then restore if asked) of run on r, each of
+// which must succeed, and returns the job environment.
+func startJob(t *testing.T, r *actiontest.Runner, run string, steps ...string) map[string]string {
+	t.Helper()
+	r.Env["GITHUB_RUN_ID"] = run
+	jobEnv := map[string]string{}
+	for _, step := range steps {
+		if s := r.Run(step, rootInputs(r), jobEnv); s.Code != 0 {
+			t.Fatalf("%s: %d\n%s", step, s.Code, s.Stdout)
+		}
+	}
+	return jobEnv
+}
+
+// newRunner is a runner with a fake v1 cache service.
+func newRunner(t *testing.T) *actiontest.Runner {
+	return actiontest.New(t).With(fakecache.NewV1(t).Env())
+}
+
 // fullJob runs setup, restore, a "build" that adds a cache entry, and save
 // on r, so every file the steps write under the root exists; it returns the
 // job environment.
 func fullJob(t *testing.T, r *actiontest.Runner, run string) map[string]string {
 	t.Helper()
-	r.Env["GITHUB_RUN_ID"] = run
-	jobEnv := map[string]string{}
-	in := map[string]string{"sccache-version": r.Version, "key": "root"}
-	for _, step := range []string{"setup", "restore"} {
-		if s := r.Run(step, in, jobEnv); s.Code != 0 {
-			t.Fatalf("%s: %d\n%s", step, s.Code, s.Stdout)
-		}
-	}
+	jobEnv := startJob(t, r, run, "setup", "restore")
 	entry := filepath.Join(jobEnv["SCCACHE_DIR"], "a", "b", "entry-"+run)
 	os.MkdirAll(filepath.Dir(entry), 0o755)
 	if err := os.WriteFile(entry, []byte("object "+run), 0o644); err != nil {
@@ -58,8 +75,7 @@ func TestRootNotEditableByAnotherUser(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to act as another user (CI runs as root)")
 	}
-	svc := fakecache.NewV1(t)
-	r := actiontest.New(t).With(svc.Env())
+	r := newRunner(t)
 	jobEnv := fullJob(t, r, "1")
 	root := jobEnv["RUSTCACHE_ROOT"]
 	// Let the other user reach the root, as on a runner whose RUNNER_TEMP
@@ -112,13 +128,9 @@ func TestRootNotEditableByAnotherUser(t *testing.T) {
 // used to run its sccache_path for --stop-server and --show-stats) or touch
 // that directory.
 func TestStateNamesNoProgram(t *testing.T) {
-	svc := fakecache.NewV1(t)
-	r := actiontest.New(t).With(svc.Env())
-	jobEnv := map[string]string{}
-	in := map[string]string{"sccache-version": r.Version, "key": "root"}
-	if s := r.Run("setup", in, jobEnv); s.Code != 0 {
-		t.Fatalf("setup: %s", s.Stdout)
-	}
+	r := newRunner(t)
+	jobEnv := startJob(t, r, "1", "setup")
+	in := rootInputs(r)
 	marker := filepath.Join(r.Dir, "ran")
 	evil := filepath.Join(r.Dir, "evil.sh")
 	os.WriteFile(evil, []byte("#!/bin/sh\necho \"$@\" >> "+marker+"\n"), 0o755)
@@ -170,8 +182,7 @@ func TestStateNamesNoProgram(t *testing.T) {
 // stays byte-identical — and links in place of bin/ and cache/ are replaced
 // by directories.
 func TestPlantedLinks(t *testing.T) {
-	svc := fakecache.NewV1(t)
-	r := actiontest.New(t).With(svc.Env())
+	r := newRunner(t)
 	root := fullJob(t, r, "1")["RUSTCACHE_ROOT"]
 	// (A link in place of the marker makes setup refuse the root: see
 	// internal/rootdir.)
@@ -230,15 +241,9 @@ func TestPlantedLinks(t *testing.T) {
 // written through or read by save, which warns and exits 0 (a planted state
 // link used to fail the step).
 func TestLinksPlantedDuringTheBuild(t *testing.T) {
-	svc := fakecache.NewV1(t)
-	r := actiontest.New(t).With(svc.Env())
-	jobEnv := map[string]string{}
-	in := map[string]string{"sccache-version": r.Version, "key": "root"}
-	for _, step := range []string{"setup", "restore"} {
-		if s := r.Run(step, in, jobEnv); s.Code != 0 {
-			t.Fatalf("%s: %s", step, s.Stdout)
-		}
-	}
+	r := newRunner(t)
+	jobEnv := startJob(t, r, "1", "setup", "restore")
+	in := rootInputs(r)
 	root := jobEnv["RUSTCACHE_ROOT"]
 	victim := filepath.Join(r.Dir, "victim")
 	os.WriteFile(victim, []byte("keep me\n"), 0o644)
@@ -280,13 +285,8 @@ func TestLinksPlantedDuringTheBuild(t *testing.T) {
 // not prepare (the workspace, holding its own cache/ and even a copied
 // state.json) touch nothing in it.
 func TestStepsRefuseAForeignRoot(t *testing.T) {
-	svc := fakecache.NewV1(t)
-	r := actiontest.New(t).With(svc.Env())
-	jobEnv := map[string]string{}
-	in := map[string]string{"sccache-version": r.Version, "key": "root"}
-	if s := r.Run("setup", in, jobEnv); s.Code != 0 {
-		t.Fatalf("setup: %s", s.Stdout)
-	}
+	r := newRunner(t)
+	jobEnv := startJob(t, r, "1", "setup")
 	os.MkdirAll(filepath.Join(r.Workspace, "cache"), 0o755)
 	os.WriteFile(filepath.Join(r.Workspace, "cache", "kept.txt"), []byte("the repository's own"), 0o644)
 	st, _ := os.ReadFile(filepath.Join(jobEnv["RUSTCACHE_ROOT"], "state.json"))

@@ -95,18 +95,12 @@ func TestTargetPartWarmAndLockfileChanged(t *testing.T) {
 	}
 
 	addDep := func(ws string) {
-		p := filepath.Join(ws, "Cargo.toml")
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b = []byte(strings.Replace(string(b), "[dependencies]\n", "[dependencies]\nlazy_static = \"1.4\"\n", 1))
-		if err := os.WriteFile(p, b, 0o644); err != nil {
+		if err := workload.AddDependency(ws); err != nil {
 			t.Fatal(err)
 		}
 	}
 	lockOut, lock := job("3", addDep)
-	want = append([]string{"lazy_static"}, members...)
+	want = append([]string{workload.AddedDependency}, members...)
 	sort.Strings(want)
 	if diff := cmp.Diff(want, compiled(lockOut)); diff != "" {
 		t.Errorf("after the lockfile change cargo compiled (-want +got):\n%s\n%s", diff, lockOut)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -199,7 +200,7 @@ func TestRealSccacheTouchesOnHit(t *testing.T) {
 	os.WriteFile(filepath.Join(proj, "Cargo.toml"), []byte("[package]\nname = \"p\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"), 0o644)
 	os.WriteFile(filepath.Join(proj, "src/lib.rs"), []byte("pub fn f() -> u32 { 4 }\n"), 0o644)
 	env := append(os.Environ(), "SCCACHE_DIR="+cache, "RUSTC_WRAPPER="+sc, "CARGO_INCREMENTAL=0",
-		"SCCACHE_SERVER_PORT="+testkit.FreePort(t), "CARGO_TARGET_DIR="+filepath.Join(work, "target"))
+		"SCCACHE_SERVER_PORT="+strconv.Itoa(testkit.ServerPort(t)), "CARGO_TARGET_DIR="+filepath.Join(work, "target"))
 	run := func(name string, args ...string) {
 		t.Helper()
 		c := exec.Command(name, args...)

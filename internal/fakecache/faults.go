@@ -16,7 +16,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -73,11 +76,68 @@ type Request struct {
 // Controls holds the fault injection and request records of one fake. Its
 // methods are safe for concurrent use.
 type Controls struct {
+	t    testing.TB
+	name string // the fake's name in failures
+
 	mu       sync.Mutex
 	queued   map[Kind][]Fault
 	always   map[Kind]Fault
 	hook     func(Kind, *http.Request) *Fault
 	requests []Request
+	allowed  []allowance
+}
+
+// allowance is a kind of unknown request a test declared.
+type allowance struct{ method, pathPrefix string }
+
+// newControls makes the controls of a fake named name. Called before the
+// fake's server is started, so that its check runs after the server closed
+// (cleanups run last registered first) and no request is still in flight.
+func newControls(t testing.TB, name string) *Controls {
+	c := &Controls{t: t, name: name}
+	t.Cleanup(c.verify)
+	return c
+}
+
+// Allow declares requests the fake does not know but the test sends on
+// purpose (a probe of a wrong path, a method the protocol lacks): method
+// ("" for any) and a path prefix. They are answered as before (a 404 or the
+// protocol's error) instead of failing the test.
+func (c *Controls) Allow(method, pathPrefix string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.allowed = append(c.allowed, allowance{method, pathPrefix})
+}
+
+// unknown serves a request the fake does not know: it is recorded as
+// KindOther, fails the test unless Allow declared it, and is answered by
+// answer (after any fault for KindOther).
+func (c *Controls) unknown(w http.ResponseWriter, r *http.Request, answer http.HandlerFunc) {
+	c.mu.Lock()
+	ok := slices.ContainsFunc(c.allowed, func(a allowance) bool {
+		return (a.method == "" || a.method == r.Method) && strings.HasPrefix(r.URL.Path, a.pathPrefix)
+	})
+	c.mu.Unlock()
+	if !ok {
+		c.t.Errorf("fakecache %s: unexpected request %s %s (declare it with Allow if the test sends it on purpose)", c.name, r.Method, r.URL.RequestURI())
+	}
+	c.serve(KindOther, w, r, answer)
+}
+
+// verify fails the test for every queued fault no request took.
+func (c *Controls) verify() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	kinds := make([]Kind, 0, len(c.queued))
+	for k, q := range c.queued {
+		if len(q) > 0 {
+			kinds = append(kinds, k)
+		}
+	}
+	slices.Sort(kinds)
+	for _, k := range kinds {
+		c.t.Errorf("fakecache %s: %d fault(s) queued for %s requests never fired: %+v", c.name, len(c.queued[k]), k, c.queued[k])
+	}
 }
 
 // Inject queues faults for the next requests of kind k, one per request.

@@ -30,6 +30,7 @@ type BlobStore interface {
 // checking for the development account.
 type MemBlobs struct {
 	srv *httptest.Server
+	t   testing.TB
 
 	mu         sync.Mutex
 	containers map[string]bool
@@ -46,7 +47,7 @@ type memBlob struct {
 // NewMemBlobs starts an in-process blob store, closed when the test ends.
 func NewMemBlobs(t testing.TB) *MemBlobs {
 	t.Helper()
-	m := &MemBlobs{containers: map[string]bool{}, blobs: map[string]*memBlob{}, blocks: map[string]map[string][]byte{}}
+	m := &MemBlobs{t: t, containers: map[string]bool{}, blobs: map[string]*memBlob{}, blocks: map[string]map[string][]byte{}}
 	m.srv = httptest.NewServer(http.HandlerFunc(m.serve))
 	t.Cleanup(m.srv.Close)
 	return m
@@ -66,6 +67,11 @@ func (m *MemBlobs) Blob(container, name string) ([]byte, bool) {
 	return append([]byte(nil), b.data...), true
 }
 
+// unexpected fails the test for a request no cache client sends.
+func (m *MemBlobs) unexpected(r *http.Request) {
+	m.t.Errorf("fakecache blobs: unexpected request %s %s", r.Method, r.URL.RequestURI())
+}
+
 func azureError(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "application/xml")
 	w.Header().Set("x-ms-error-code", code)
@@ -76,6 +82,7 @@ func azureError(w http.ResponseWriter, status int, code, msg string) {
 func (m *MemBlobs) serve(w http.ResponseWriter, r *http.Request) {
 	parts := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 3)
 	if len(parts) < 2 || parts[0] != DevAccount {
+		m.unexpected(r)
 		azureError(w, http.StatusBadRequest, "InvalidUri", "expected /devstoreaccount1/<container>[/<blob>]")
 		return
 	}
@@ -102,6 +109,7 @@ func (m *MemBlobs) serve(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusCreated)
 			return
 		}
+		m.unexpected(r)
 		azureError(w, http.StatusBadRequest, "UnsupportedHttpVerb", "only container creation is supported")
 		return
 	}
@@ -132,6 +140,7 @@ func (m *MemBlobs) serve(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodPut && q.Get("comp") == "":
 		m.putBlob(w, r, key)
 	default:
+		m.unexpected(r)
 		azureError(w, http.StatusBadRequest, "UnsupportedQueryParameter", "unsupported operation")
 	}
 }

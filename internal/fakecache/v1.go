@@ -37,7 +37,7 @@ type V1 struct {
 // NewV1 starts a fake v1 service, closed when the test ends.
 func NewV1(t testing.TB) *V1 {
 	t.Helper()
-	v := &V1{Controls: &Controls{}, prefix: "/" + randomHex(8) + "/", store: &store{fold: true}}
+	v := &V1{Controls: newControls(t, "v1"), prefix: "/" + randomHex(8) + "/", store: &store{fold: true}}
 	v.srv = httptest.NewServer(http.HandlerFunc(v.route))
 	t.Cleanup(v.srv.Close)
 	v.URL = v.srv.URL + v.prefix
@@ -70,7 +70,7 @@ func (v *V1) Put(key, version string, data []byte) {
 func (v *V1) route(w http.ResponseWriter, r *http.Request) {
 	rest, ok := strings.CutPrefix(r.URL.Path, v.prefix+"_apis/artifactcache/")
 	if !ok {
-		v.serve(KindOther, w, r, http.NotFound)
+		v.unknown(w, r, http.NotFound)
 		return
 	}
 	switch {
@@ -85,7 +85,7 @@ func (v *V1) route(w http.ResponseWriter, r *http.Request) {
 	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.HasPrefix(rest, "artifacts/"):
 		v.serve(KindDownload, w, r, v.download)
 	default:
-		v.serve(KindOther, w, r, http.NotFound)
+		v.unknown(w, r, http.NotFound)
 	}
 }
 

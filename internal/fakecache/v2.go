@@ -65,7 +65,7 @@ func NewV2(t testing.TB, blobs BlobStore) *V2 {
 		t.Fatalf("fakecache: blob store URL: %v", err)
 	}
 	v := &V2{
-		Controls: &Controls{},
+		Controls: newControls(t, "v2"),
 		Token:    "fake-runtime-token",
 		URLTTL:   10 * time.Minute,
 		blobs:    blobs,
@@ -171,10 +171,12 @@ func (v *V2) route(w http.ResponseWriter, r *http.Request) {
 			"CreateCacheEntry":         KindReserve,
 			"FinalizeCacheEntryUpload": KindCommit,
 		}[method]
-		if kind == "" {
-			kind = KindOther
+		answer := func(w http.ResponseWriter, r *http.Request) { v.rpc(w, r, method) }
+		if kind == "" || r.Method != http.MethodPost {
+			v.unknown(w, r, answer)
+			return
 		}
-		v.serve(kind, w, r, func(w http.ResponseWriter, r *http.Request) { v.rpc(w, r, method) })
+		v.serve(kind, w, r, answer)
 		return
 	}
 	if strings.HasPrefix(r.URL.Path, "/"+DevAccount+"/") {
@@ -187,10 +189,14 @@ func (v *V2) route(w http.ResponseWriter, r *http.Request) {
 		case r.Method == http.MethodPut:
 			kind = KindUpload
 		}
+		if kind == KindOther {
+			v.unknown(w, r, v.proxy.ServeHTTP)
+			return
+		}
 		v.serve(kind, w, r, v.proxy.ServeHTTP)
 		return
 	}
-	v.serve(KindOther, w, r, http.NotFound)
+	v.unknown(w, r, http.NotFound)
 }
 
 // twirpError answers with a twirp error.

@@ -18,6 +18,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,6 +75,12 @@ const (
 	// RateLimited answers 403 with X-RateLimit-Remaining: 0, as the REST
 	// API does when the rate limit is exhausted.
 	RateLimited
+	// Hang accepts the request and never answers (until the client goes
+	// away or the test ends).
+	Hang
+	// Stall sends the headers and half of the body, then nothing more,
+	// keeping the connection open (a half-open connection, a hung proxy).
+	Stall
 )
 
 // Request is one request the server received.
@@ -84,10 +91,13 @@ type Request struct {
 
 // Server is a running fake. Its methods are safe for concurrent use.
 type Server struct {
+	t       testing.TB
 	srv     *httptest.Server
 	binary  []byte
 	binSum  [sha256.Size]byte
 	targets []string
+
+	stop chan struct{} // closed when the test ends: hanging handlers return
 
 	mu        sync.Mutex
 	versions  map[string]bool
@@ -97,11 +107,13 @@ type Server struct {
 	faults    map[string]*fault // file name (or LatestName) → fault
 	requests  []Request
 	counts    map[string]int // file name (or LatestName) → requests
+	allowed   []string       // path prefixes of unknown requests the test declared
 }
 
 type fault struct {
 	kind  Fault
 	times int // remaining; < 0 means every time
+	fired int
 }
 
 // LatestName is the name Fail and Count use for the latest-release endpoint.
@@ -123,6 +135,7 @@ func New(t testing.TB, opts Options) *Server {
 		versions = []string{DefaultVersion}
 	}
 	s := &Server{
+		t:         t,
 		binary:    data,
 		binSum:    sha256.Sum256(data),
 		targets:   opts.Targets,
@@ -132,6 +145,7 @@ func New(t testing.TB, opts Options) *Server {
 		overrides: map[string][]byte{},
 		faults:    map[string]*fault{},
 		counts:    map[string]int{},
+		stop:      make(chan struct{}),
 	}
 	if len(s.targets) == 0 {
 		s.targets = arch.Targets()
@@ -142,9 +156,54 @@ func New(t testing.TB, opts Options) *Server {
 	if s.latest == "" {
 		s.latest = versions[len(versions)-1]
 	}
+	// Registered before the server's Close, so it runs after it: no request
+	// is in flight any more.
+	t.Cleanup(s.verify)
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.srv.Close)
+	t.Cleanup(func() { close(s.stop) }) // before Close, which waits for handlers
 	return s
+}
+
+// Allow declares requests the server does not know (a release, asset or path
+// it does not serve) that the test sends on purpose: they are answered 404
+// instead of failing the test.
+func (s *Server) Allow(pathPrefix string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.allowed = append(s.allowed, pathPrefix)
+}
+
+// unknown answers a request the server does not know with 404 and fails the
+// test unless Allow declared it, as cli/cli's httpmock does.
+func (s *Server) unknown(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	ok := slices.ContainsFunc(s.allowed, func(p string) bool { return strings.HasPrefix(r.URL.Path, p) })
+	s.mu.Unlock()
+	if !ok {
+		s.t.Errorf("fakerelease: unexpected request %s %s (declare it with Allow if the test sends it on purpose)", r.Method, r.URL.RequestURI())
+	}
+	notFound(w)
+}
+
+// verify fails the test for every fault set with Fail that did not fire as
+// often as it was told to (or, for every request, not once).
+func (s *Server) verify() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	names := make([]string, 0, len(s.faults))
+	for n := range s.faults {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		switch f := s.faults[n]; {
+		case f.times > 0:
+			s.t.Errorf("fakerelease: fault %d for %s fired %d times, %d more never did", f.kind, n, f.fired, f.times)
+		case f.times < 0 && f.fired == 0:
+			s.t.Errorf("fakerelease: fault %d for every request of %s never fired", f.kind, n)
+		}
+	}
 }
 
 // ServerURL is the value for GITHUB_SERVER_URL.
@@ -248,6 +307,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	var kind Fault
 	if f := s.faults[name]; f != nil && f.times != 0 {
 		kind = f.kind
+		f.fired++
 		if f.times > 0 {
 			f.times--
 		}
@@ -255,6 +315,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		s.t.Errorf("fakerelease: unexpected request %s %s", r.Method, r.URL.RequestURI())
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
@@ -264,6 +325,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	case ServerError:
 		http.Error(w, "injected server error", http.StatusInternalServerError)
+		return
+	case Hang:
+		s.hang(r)
 		return
 	case RateLimited:
 		w.Header().Set("X-RateLimit-Limit", "60")
@@ -277,9 +341,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case name == LatestName:
 		s.serveLatest(w)
 	case strings.HasPrefix(r.URL.Path, downloadPrefix):
-		s.serveDownload(w, strings.TrimPrefix(r.URL.Path, downloadPrefix), kind)
+		s.serveDownload(w, r, strings.TrimPrefix(r.URL.Path, downloadPrefix), kind)
 	default:
-		notFound(w)
+		s.unknown(w, r)
 	}
 }
 
@@ -313,16 +377,24 @@ func (s *Server) serveLatest(w http.ResponseWriter) {
 	})
 }
 
-func (s *Server) serveDownload(w http.ResponseWriter, rest string, kind Fault) {
+// hang waits until the client goes away or the test ends.
+func (s *Server) hang(r *http.Request) {
+	select {
+	case <-r.Context().Done():
+	case <-s.stop:
+	}
+}
+
+func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request, rest string, kind Fault) {
 	tag, file, ok := strings.Cut(rest, "/")
 	if !ok || strings.Contains(file, "/") {
-		notFound(w)
+		s.unknown(w, r)
 		return
 	}
 	asset, isSum := strings.CutSuffix(file, ".sha256")
 	data, ok := s.Archive(tag, asset)
 	if !ok {
-		notFound(w)
+		s.unknown(w, r)
 		return
 	}
 	if isSum {
@@ -339,10 +411,13 @@ func (s *Server) serveDownload(w http.ResponseWriter, rest string, kind Fault) {
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 	w.WriteHeader(http.StatusOK)
-	if kind == Truncated {
+	if kind == Truncated || kind == Stall {
 		w.Write(data[:len(data)/2])
 		if f, ok := w.(http.Flusher); ok {
 			f.Flush()
+		}
+		if kind == Stall {
+			s.hang(r)
 		}
 		panic(http.ErrAbortHandler) // drop the connection mid-body
 	}

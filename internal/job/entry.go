@@ -33,6 +33,11 @@ func (j *Job) VersionPaths() []string {
 	if j.State.CacheCargoHome {
 		paths = append(paths, "rustcache-action/"+CargoHomeDir)
 	}
+	if j.State.RemoteOnly() {
+		// Its sccache directory is empty: an entry never mixes with those
+		// of jobs that keep their sccache entries in it.
+		paths = append(paths, "rustcache-action/sccache-in-remote-store")
+	}
 	return paths
 }
 
@@ -40,9 +45,10 @@ func (j *Job) VersionPaths() []string {
 // archive order: the sccache cache directory; then, when the target part is
 // on, <root>/targets; then, when cargo home is on, <root>/cargo-home. All of
 // them are directories under the root, so the same entry can be carried by
-// GitHub's actions/cache given these paths (one per line, in this order). Save fills <root>/targets and <root>/cargo-home before the
-// upload; restore empties them into the target directories and cargo home
-// after the download. (The cache version is computed over [Job.VersionPaths],
+// GitHub's actions/cache given these paths (one per line, in this order).
+// Save fills <root>/targets and <root>/cargo-home before the upload and
+// leaves them in place afterwards; restore empties them into the target
+// directories and cargo home after the download. (The cache version is computed over [Job.VersionPaths],
 // fixed names standing for these paths.)
 func (j *Job) EntryDirs() []string {
 	dirs := []string{j.CacheDir()}
@@ -53,6 +59,18 @@ func (j *Job) EntryDirs() []string {
 		dirs = append(dirs, filepath.Join(j.Root, CargoHomeDir))
 	}
 	return dirs
+}
+
+// CargoHome is the cargo home of the job's builds: CARGO_HOME, else
+// $HOME/.cargo ("" when neither is known).
+func (j *Job) CargoHome() string {
+	if h := j.Env.Getenv("CARGO_HOME"); h != "" {
+		return h
+	}
+	if h := j.Env.Getenv("HOME"); h != "" {
+		return filepath.Join(h, ".cargo")
+	}
+	return ""
 }
 
 // TargetDir is a target directory and the workspaces that build into it.

@@ -13,10 +13,12 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/org/rustcache-action/internal/archive"
+	"github.com/org/rustcache-action/internal/backend"
 	"github.com/org/rustcache-action/internal/cachekey"
 	"github.com/org/rustcache-action/internal/cacheservice"
 	"github.com/org/rustcache-action/internal/httpx"
@@ -123,6 +125,17 @@ func (j *Job) SetupDone() bool {
 	return j.State.SccacheVersion != "" && j.State.SccacheTarget != "" && rootdir.Owned(j.Root)
 }
 
+// WithoutSccache reports whether setup went on without sccache (its
+// release could not be downloaded), saying with a notice that the step
+// (restore, save) is skipped for that reason. Setup has already warned.
+func (j *Job) WithoutSccache(step string) bool {
+	if j.State.WithoutSccache == "" {
+		return false
+	}
+	j.Notice("%s skipped: sccache is not set up in this job (the setup step could not download it; see its warning)", step)
+	return true
+}
+
 // Workspace is the base that archive names are relative to.
 func (j *Job) Workspace() string { return j.Env.Workspace() }
 
@@ -146,7 +159,7 @@ func (j *Job) Version() string {
 
 // Client connects to the cache service.
 func (j *Job) Client() (cacheservice.Client, error) {
-	return cacheservice.New(cacheservice.Config{Getenv: j.Env.Getenv, HTTP: j.Env.Client()})
+	return cacheservice.New(cacheservice.Config{Getenv: j.Env.Getenv, HTTP: j.Env.Client(), Redact: j.Redact})
 }
 
 // Route decides how this step moves the entry (see package transport).
@@ -173,7 +186,7 @@ func (j *Job) HandOff(step, key string, extra map[string]string) error {
 	for k, v := range extra {
 		cmds.SetOutput(k, v)
 	}
-	fmt.Fprintf(j.Env.Stdout, "the cache service's credentials do not reach this step: %s moves %s\n", step, key)
+	j.Env.Log().Printf("the cache service's credentials do not reach this step: %s moves %s", step, key)
 	return cmds.Commit(j.Env)
 }
 
@@ -196,9 +209,16 @@ func (j *Job) Sccache() (*sccache.Runner, error) {
 	if err := rootdir.Installed(path); err != nil {
 		return nil, err
 	}
-	env := append(j.Env.ChildEnviron(),
-		"SCCACHE_DIR="+j.CacheDir(),
-		fmt.Sprintf("SCCACHE_SERVER_PORT=%d", j.State.ServerPort))
+	env := j.Env.ChildEnviron()
+	if b := j.State.Backend; b != nil && !b.Active {
+		// The builds fell back to the local disk cache: so does a server
+		// started here, whatever the job's env still holds.
+		env = slices.DeleteFunc(env, func(kv string) bool {
+			name, _, _ := strings.Cut(kv, "=")
+			return slices.Contains(backend.AllNames(), name)
+		})
+	}
+	env = append(env, "SCCACHE_DIR="+j.CacheDir(), fmt.Sprintf("SCCACHE_SERVER_PORT=%d", j.State.ServerPort))
 	return &sccache.Runner{Path: path, Env: env, Command: j.Env.Command}, nil
 }
 
@@ -239,7 +259,7 @@ func (j *Job) advice(err error) string {
 		return "the cache service refused this job's token (read-only, as for pull requests from forks, or expired): a later run tries again"
 	case errors.Is(err, cacheservice.ErrRefused):
 		return "the cache service declined the request: if the repository's cache storage is full, lower cache-size or delete entries under Actions › Caches"
-	case errors.Is(err, archive.ErrUnsafe), errors.Is(err, archive.ErrCorrupt):
+	case errors.Is(err, archive.ErrUnsafe), errors.Is(err, archive.ErrCorrupt), errors.Is(err, cacheservice.ErrUntrustedEntry):
 		return "the entry is skipped and the next save replaces it; delete it under Actions › Caches if this repeats"
 	case errors.Is(err, cacheservice.ErrUnavailable), errors.Is(err, ErrNoSetup), errors.As(err, &pe):
 		return ""

@@ -20,7 +20,22 @@ var (
 	ErrUnsupportedTarget = errors.New("unsupported sccache-target")
 	// ErrArchive: the archive does not have the layout of an sccache release.
 	ErrArchive = errors.New("unexpected sccache release archive")
+	// ErrUnavailable: the release server (or the REST API naming the
+	// latest release) could not be reached or did not answer — a
+	// connection error, a timeout, a body that broke off or stalled on
+	// every try, 5xx or 429 after the retries, a rate limit. A fault of the
+	// network or the server, not of the configuration; nothing was
+	// installed.
+	ErrUnavailable = errors.New("the sccache release server is unavailable")
 )
+
+// unavailableError marks err with ErrUnavailable, keeping its message.
+type unavailableError struct{ err error }
+
+func (e *unavailableError) Error() string   { return e.err.Error() }
+func (e *unavailableError) Unwrap() []error { return []error{ErrUnavailable, e.err} }
+
+func unavailable(err error) error { return &unavailableError{err} }
 
 // ChecksumError reports an archive whose SHA-256 differs from the expected
 // one. Nothing was installed.

@@ -116,7 +116,7 @@ func (in *Installer) publishedDigest(ctx context.Context, name, rawURL string) (
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	if err != nil {
-		return "", fmt.Errorf("download %s from %s: %w", name, displayURL(rawURL), err)
+		return "", unavailable(fmt.Errorf("download %s from %s: %w", name, displayURL(rawURL), redact(err)))
 	}
 	fields := strings.Fields(string(data))
 	if len(fields) == 0 || !isHexDigest(fields[0]) {
@@ -163,7 +163,7 @@ func (in *Installer) download(ctx context.Context, rawURL, asset string, f *os.F
 			return 0, "", err
 		}
 	}
-	return 0, "", fmt.Errorf("%w (gave up after %d attempts)", err, downloadAttempts)
+	return 0, "", unavailable(fmt.Errorf("%w (gave up after %d attempts)", err, downloadAttempts))
 }
 
 func (in *Installer) downloadOnce(ctx context.Context, rawURL, asset string, f *os.File) (int64, string, error) {
@@ -212,7 +212,7 @@ func (in *Installer) get(ctx context.Context, rawURL string) (*http.Response, er
 	req.Header.Set("User-Agent", userAgent)
 	resp, err := in.client().Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %v", displayURL(rawURL), redact(err))
+		return nil, unavailable(fmt.Errorf("GET %s: %w", displayURL(rawURL), redact(err)))
 	}
 	return resp, nil
 }
@@ -224,9 +224,14 @@ func checkStatus(resp *http.Response, name, rawURL string) error {
 		return nil
 	case http.StatusNotFound, http.StatusGone:
 		return &NotFoundError{Asset: name, URL: displayURL(rawURL), Status: resp.StatusCode}
-	default:
-		return fmt.Errorf("download %s from %s: HTTP %d %s", name, displayURL(rawURL), resp.StatusCode, http.StatusText(resp.StatusCode))
+	case http.StatusTooManyRequests:
+		return unavailable(fmt.Errorf("download %s from %s: HTTP %d %s", name, displayURL(rawURL), resp.StatusCode, http.StatusText(resp.StatusCode)))
 	}
+	err := fmt.Errorf("download %s from %s: HTTP %d %s", name, displayURL(rawURL), resp.StatusCode, http.StatusText(resp.StatusCode))
+	if resp.StatusCode >= 500 {
+		return unavailable(err)
+	}
+	return err
 }
 
 // redact strips the URL (which may carry a signature) from *url.Error.

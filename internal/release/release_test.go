@@ -328,6 +328,7 @@ func TestPinnedDigestRejectsOtherBytes(t *testing.T) {
 
 func TestNotFound(t *testing.T) {
 	s := smallServer(t, fakerelease.Options{})
+	s.Allow("/mozilla/sccache/releases/download/v9.9.9/") // a release it does not serve
 	in := newInstaller(t, s)
 
 	_, err := in.Install(ctx(t), "v9.9.9", hostTarget)
@@ -432,6 +433,7 @@ func TestDownloadBase(t *testing.T) {
 	// A query string (a signature, say) never shows in messages.
 	in.ToolCache = t.TempDir()
 	in.DownloadBase = s.DownloadBase() + "/nowhere?sig=secret"
+	s.Allow("/mozilla/sccache/releases/download/nowhere")
 	_, err := in.Install(ctx(t), fakeVersion, hostTarget)
 	if err == nil || strings.Contains(err.Error(), "secret") {
 		t.Fatalf("err = %v, want an error without the query", err)
@@ -540,5 +542,54 @@ func BenchmarkInstall(b *testing.B) {
 		if _, err := in.Install(ctx(b), fakeVersion, hostTarget); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestUnavailable: faults of the network or the server are ErrUnavailable
+// (setup goes on without sccache), faults of the configuration or of the
+// bytes are not (setup fails).
+func TestUnavailable(t *testing.T) {
+	asset := AssetName(fakeVersion, hostTarget)
+	tests := []struct {
+		name        string
+		file        string
+		fault       fakerelease.Fault
+		version     string
+		unavailable bool
+	}{
+		{"500 on every try", asset, fakerelease.ServerError, fakeVersion, true},
+		{"500 on the checksum file", asset + ".sha256", fakerelease.ServerError, fakeVersion, true},
+		{"cut short on every try", asset, fakerelease.Truncated, fakeVersion, true},
+		{"never answers", asset, fakerelease.Hang, fakeVersion, true},
+		{"stalls mid-body", asset, fakerelease.Stall, fakeVersion, true},
+		{"latest rate-limited", fakerelease.LatestName, fakerelease.RateLimited, Latest, true},
+		{"latest 500", fakerelease.LatestName, fakerelease.ServerError, Latest, true},
+		{"latest never answers", fakerelease.LatestName, fakerelease.Hang, Latest, true},
+		{"404", asset, fakerelease.NotFound, fakeVersion, false},
+		{"latest 404", fakerelease.LatestName, fakerelease.NotFound, Latest, false},
+		{"checksum mismatch", asset + ".sha256", fakerelease.WrongChecksum, fakeVersion, false},
+		{"corrupt archive", asset, fakerelease.Corrupt, fakeVersion, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := smallServer(t, fakerelease.Options{})
+			s.Fail(tc.file, tc.fault, -1)
+			in := newInstaller(t, s)
+			in.HTTP = httpx.New(httpx.Options{RetryMax: 1, WaitMin: time.Millisecond, WaitMax: time.Millisecond,
+				Timeouts: httpx.Timeouts{Header: time.Minute, Idle: 100 * time.Millisecond}})
+			version, err := in.ResolveVersion(ctx(t), tc.version)
+			if err == nil {
+				_, err = in.Install(ctx(t), version, hostTarget)
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if got := errors.Is(err, ErrUnavailable); got != tc.unavailable {
+				t.Errorf("errors.Is(%v, ErrUnavailable) = %v, want %v", err, got, tc.unavailable)
+			}
+			if left := files(t, in.ToolCache); len(left) != 0 {
+				t.Errorf("tool cache holds %q", left)
+			}
+		})
 	}
 }

@@ -61,13 +61,17 @@ func (in *Installer) latest(ctx context.Context) (string, error) {
 		var abuse *github.AbuseRateLimitError
 		switch {
 		case errors.As(err, &rate), errors.As(err, &abuse):
-			return "", fmt.Errorf("resolve sccache-version latest: the GitHub API rate limit was hit at %s; set sccache-version to a release tag such as %s instead of latest, or provide a token", endpoint, pinnedVersion)
+			return "", unavailable(fmt.Errorf("resolve sccache-version latest: the GitHub API rate limit was hit at %s; set sccache-version to a release tag such as %s instead of latest, or provide a token", endpoint, pinnedVersion))
 		case resp != nil && resp.StatusCode == http.StatusNotFound:
 			return "", fmt.Errorf("resolve sccache-version latest: no release found at %s (HTTP 404); set sccache-version to a release tag such as %s", endpoint, pinnedVersion)
 		case resp != nil:
-			return "", fmt.Errorf("resolve sccache-version latest: %s answered HTTP %d; set sccache-version to a release tag such as %s to avoid the lookup", endpoint, resp.StatusCode, pinnedVersion)
+			err := fmt.Errorf("resolve sccache-version latest: %s answered HTTP %d; set sccache-version to a release tag such as %s to avoid the lookup", endpoint, resp.StatusCode, pinnedVersion)
+			if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+				return "", unavailable(err)
+			}
+			return "", err
 		default:
-			return "", fmt.Errorf("resolve sccache-version latest: %w", err)
+			return "", unavailable(fmt.Errorf("resolve sccache-version latest: %w", err))
 		}
 	}
 	tag, err := NormalizeVersion(rel.GetTagName())

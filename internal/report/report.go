@@ -7,6 +7,8 @@ package report
 import (
 	"fmt"
 	"strings"
+
+	"github.com/org/rustcache-action/internal/ghcmd"
 )
 
 // Data is everything the summary shows. Zero values render as "—".
@@ -33,6 +35,13 @@ type Data struct {
 	HostRequests, HostHits, HostMisses, HostNotCacheable int64
 	HostStats                                            bool
 
+	// Backend describes the remote cache backend ("" for none);
+	// BackendFallback is why the builds did not use it. With an active
+	// backend, Hits and Misses come from the servers' statistics (the
+	// runner's and ContainerServers containers').
+	Backend, BackendFallback string
+	ContainerServers         int
+
 	SizeBefore, SizeAfter int64
 	Trimmed               int
 
@@ -48,6 +57,9 @@ type Data struct {
 	TargetDropped       int // dependency units no longer used, left out
 	TargetSkipped       int // symbolic links and unreadable fingerprints left out
 	TargetNote          string
+	CargoHomeOn         bool
+	CargoHomeFiles      int
+	CargoHomeBytes      int64
 
 	SavedKey   string
 	SavedBytes int64
@@ -86,7 +98,7 @@ func (d *Data) Markdown() string {
 		if v == "" {
 			v = "—"
 		}
-		fmt.Fprintf(&b, "| %s | %s |\n", k, strings.ReplaceAll(v, "|", `\|`))
+		fmt.Fprintf(&b, "| %s | %s |\n", k, Cell(v))
 	}
 	row("sccache", strings.TrimSpace(d.SccacheVersion+" "+paren(d.Target)))
 	row("Runner", d.Platform)
@@ -94,6 +106,13 @@ func (d *Data) Markdown() string {
 	row("Restored from", d.restored())
 	if d.RestoredBytes > 0 {
 		row("Restore", fmt.Sprintf("%s in %.1f s", Bytes(d.RestoredBytes), d.RestoreSecs))
+	}
+	if d.Backend != "" {
+		if d.BackendFallback != "" {
+			row("Remote cache", d.Backend+": not used ("+d.BackendFallback+"); the local disk cache was used")
+		} else {
+			row("Remote cache", fmt.Sprintf("%s; hits and misses from %d container servers and the runner's", d.Backend, d.ContainerServers))
+		}
 	}
 	if d.Unaccounted != "" {
 		row("Compilations (all servers, incl. containers)", "unknown: "+d.Unaccounted)
@@ -115,6 +134,9 @@ func (d *Data) Markdown() string {
 	if d.TargetsOn {
 		row("Dependencies fresh from the target part", d.fresh())
 		row("Target part", d.targetPart())
+	}
+	if d.CargoHomeOn {
+		row("Cargo home part", fmt.Sprintf("%s, %d files (index cache, .crate files, git databases)", Bytes(d.CargoHomeBytes), d.CargoHomeFiles))
 	}
 	row("Saved", d.saved())
 	if d.Pruned > 0 || d.PruneNote != "" {
@@ -217,7 +239,18 @@ func code(s string) string {
 	if s == "" {
 		return ""
 	}
+	if strings.Contains(s, "`") {
+		return "`` " + s + " ``"
+	}
 	return "`" + s + "`"
+}
+
+// Cell makes text safe inside one cell of a markdown table: keys and
+// messages come from the user, the cache service or the file system, so a
+// line break (which would end the table), a "|" (which would end the cell)
+// or an HTML tag (which the summary would render) is shown as text.
+func Cell(s string) string {
+	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;").Replace(ghcmd.Clean(s))
 }
 
 // Bytes formats a byte count with binary units.

@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/org/rustcache-action/internal/ghcmd"
 	"github.com/org/rustcache-action/internal/httpx"
+	"github.com/org/rustcache-action/internal/progress"
 	"github.com/sethvargo/go-githubactions"
 )
 
@@ -36,6 +37,10 @@ type Env struct {
 	Timeouts httpx.Timeouts
 	// Now is the clock.
 	Now func() time.Time
+	// Ticker, when set, replaces time.NewTicker: it returns a channel that
+	// ticks every d and a function that stops it. Tests drive progress
+	// reports with it.
+	Ticker func(d time.Duration) (<-chan time.Time, func())
 	// GOOS and GOARCH describe the platform when RUNNER_OS/RUNNER_ARCH are unset.
 	GOOS, GOARCH string
 	// Command builds a process to run (exec.CommandContext in production).
@@ -111,6 +116,9 @@ func (e *Env) Log() *ghcmd.Log {
 func (e *Env) Client() *retryablehttp.Client {
 	return httpx.New(httpx.Options{Base: e.HTTP, Timeouts: e.Timeouts})
 }
+
+// Clock is the clock and the tickers of progress reports.
+func (e *Env) Clock() progress.Clock { return progress.Clock{Now: e.Now, Ticker: e.Ticker} }
 
 // LookupEnv reports a variable's value and whether it is set to something
 // non-empty (GitHub Actions cannot tell unset from empty either).

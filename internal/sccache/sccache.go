@@ -69,6 +69,14 @@ func (r *Runner) Stats(ctx context.Context) (*Stats, error) {
 	return ParseStats(out)
 }
 
+// StartServer starts a server on the configured port; it fails when the
+// server cannot start with the configuration (e.g. a cache backend the
+// binary was built without).
+func (r *Runner) StartServer(ctx context.Context) error {
+	_, err := r.run(ctx, "--start-server")
+	return err
+}
+
 // StopServer stops the server on the configured port, waiting for it to finish
 // its pending cache writes. A missing server is not an error.
 func (r *Runner) StopServer(ctx context.Context) error {

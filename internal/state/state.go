@@ -34,6 +34,10 @@ type State struct {
 	Cross           []string `json:"cross_configs,omitempty"`
 	SetupSeconds    float64  `json:"setup_seconds,omitempty"`
 	Downloaded      bool     `json:"downloaded,omitempty"`
+	Backend         *Backend `json:"backend,omitempty"`
+	// WithoutSccache says why setup went on without sccache (the release
+	// could not be downloaded); restore and save then skip.
+	WithoutSccache string `json:"without_sccache,omitempty"`
 
 	// CacheTargets and CacheCargoHome record whether the entry carries the
 	// target part and cargo home (the cache-targets and cache-cargo-home
@@ -44,6 +48,31 @@ type State struct {
 
 	// Restore.
 	Restore *Restore `json:"restore,omitempty"`
+}
+
+// Backend records the remote cache backend setup chose.
+type Backend struct {
+	Kind     string `json:"kind"`
+	Active   bool   `json:"active"`              // builds use the store
+	ReadOnly bool   `json:"read_only,omitempty"` // sccache never writes to it
+	Chain    bool   `json:"chain,omitempty"`     // the local disk cache is its first level
+	Describe string `json:"describe,omitempty"`  // backend, address (no credentials), mode
+	Fallback string `json:"fallback,omitempty"`  // why the store is not used
+	Trust    string `json:"trust,omitempty"`     // why the run counts as untrusted
+}
+
+// RemoteOnly reports whether a remote backend holds the sccache cache alone
+// (no local first level): the GitHub Actions cache entry then carries no
+// sccache entries.
+func (s *State) RemoteOnly() bool {
+	return s.Backend != nil && s.Backend.Active && !s.Backend.Chain
+}
+
+// Archive reports whether restore and save carry an entry through the
+// GitHub Actions cache: always, unless a remote backend holds the sccache
+// cache alone and neither the target part nor cargo home is carried.
+func (s *State) Archive() bool {
+	return !s.RemoteOnly() || s.CacheTargets || s.CacheCargoHome
 }
 
 // TargetRestore is what restore put back into one target directory.
@@ -73,6 +102,8 @@ type Restore struct {
 	SnapshotFile string    `json:"snapshot_file,omitempty"`
 	// Targets are the target directories the target part went back into.
 	Targets []TargetRestore `json:"targets,omitempty"`
+	// CargoHomeFiles counts the files put back into cargo home.
+	CargoHomeFiles int `json:"cargo_home_files,omitempty"`
 	// Handoff names the step that moves the entry when this program does
 	// not (actions/cache/restore); restore-finish completes the record.
 	Handoff string `json:"handoff,omitempty"`

@@ -75,7 +75,7 @@ func carry(t *testing.T, ws string, since time.Time) *Selection {
 		t.Fatal(err)
 	}
 	checkout(t, ws)
-	res, err := Restore(stage, ws, []string{target})
+	res, err := Restore(stage, ws, []string{target}, true)
 	if err != nil || len(res) != 1 || res[0].Problem != "" {
 		t.Fatalf("Restore = %+v, %v", res, err)
 	}

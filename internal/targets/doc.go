@@ -33,7 +33,9 @@
 //     dependency's hash file holds (little-endian hex), so the units the
 //     roots reach are exactly the dependencies the current build used — an old
 //     version, a removed package or a feature set no longer built is not
-//     reached and is dropped;
+//     reached and is dropped. The graph spans every profile directory of the
+//     target directory: with --target (cross), a triple's units depend on
+//     build scripts and proc-macros built for the host in target/<profile>;
 //   - units written during this job (after [Options.Since]) are kept too, so a
 //     build that failed before its workspace crates still saves the
 //     dependencies it compiled;

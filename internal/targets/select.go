@@ -62,10 +62,13 @@ type Selection struct {
 	// Skipped says what was left out and why: symbolic links, unreadable
 	// fingerprints.
 	Skipped []string
+	// Newest is the latest modification time of Files ([SelectCargoHome]).
+	Newest time.Time
 }
 
 // unit is a .fingerprint entry being classified.
 type unit struct {
+	profile string // its profile directory, relative to the target directory
 	name    string // <package>-<hash>
 	pkg     string
 	hash    string
@@ -96,8 +99,20 @@ func Select(dir string, opts Options) (*Selection, error) {
 	if err != nil {
 		return nil, err
 	}
+	// One graph for all profiles: with --target, the units of a target
+	// triple's profile depend on build scripts and proc-macros built for the
+	// host in target/<profile>.
+	var units []*unit
 	for _, p := range profiles {
-		if err := s.selectProfile(p, opts); err != nil {
+		us, err := s.readUnits(p, filepath.Join(dir, filepath.FromSlash(p)))
+		if err != nil {
+			return nil, err
+		}
+		units = append(units, us...)
+	}
+	keep := chooseUnits(units, opts)
+	for _, p := range profiles {
+		if err := s.selectProfile(p, units, keep, opts); err != nil {
 			return nil, err
 		}
 	}
@@ -156,21 +171,16 @@ func (s *Selection) isProfile(rel string) bool {
 	return err == nil && fi.IsDir()
 }
 
-// selectProfile classifies the units of one profile directory and records
-// the carried ones.
-func (s *Selection) selectProfile(profile string, opts Options) error {
+// selectProfile records the carried units of one profile directory and
+// their files.
+func (s *Selection) selectProfile(profile string, units []*unit, keep map[*unit]bool, opts Options) error {
 	pdir := filepath.Join(s.Dir, filepath.FromSlash(profile))
-	units, err := s.readUnits(profile, pdir)
-	if err != nil {
-		return err
-	}
-	keep := chooseUnits(units, opts)
 	kept := map[string]bool{}
 	for _, u := range units {
-		if opts.PathPackages[u.pkg] {
+		if u.profile != profile || opts.PathPackages[u.pkg] {
 			continue
 		}
-		if !keep[u.name] {
+		if !keep[u] {
 			s.Dropped++
 			continue
 		}
@@ -200,15 +210,15 @@ func (s *Selection) selectProfile(profile string, opts Options) error {
 	return nil
 }
 
-// chooseUnits returns the names of the dependency units the current build
-// used: those reached from the roots through the fingerprints' dependency
-// hashes, and those written since opts.Since.
-func chooseUnits(units []*unit, opts Options) map[string]bool {
-	byFP := map[uint64]*unit{}
+// chooseUnits returns the dependency units the current build used: those
+// reached from the roots through the fingerprints' dependency hashes, and
+// those written since opts.Since.
+func chooseUnits(units []*unit, opts Options) map[*unit]bool {
+	byFP := map[uint64][]*unit{}
 	var roots, recentRoots []*unit
 	for _, u := range units {
 		for _, fp := range u.fps {
-			byFP[fp] = u
+			byFP[fp] = append(byFP[fp], u)
 		}
 		if opts.PathPackages[u.pkg] {
 			roots = append(roots, u)
@@ -220,13 +230,15 @@ func chooseUnits(units []*unit, opts Options) map[string]bool {
 	if len(recentRoots) > 0 {
 		roots = recentRoots
 	}
-	keep := map[string]bool{}
+	keep := map[*unit]bool{}
 	var visit func(u *unit)
 	visit = func(u *unit) {
 		for _, d := range u.deps {
-			if v := byFP[d]; v != nil && !keep[v.name] {
-				keep[v.name] = true
-				visit(v)
+			for _, v := range byFP[d] {
+				if !keep[v] {
+					keep[v] = true
+					visit(v)
+				}
 			}
 		}
 	}
@@ -234,8 +246,8 @@ func chooseUnits(units []*unit, opts Options) map[string]bool {
 		visit(r)
 	}
 	for _, u := range units {
-		if !opts.Since.IsZero() && !u.modTime.Before(opts.Since) && !keep[u.name] {
-			keep[u.name] = true
+		if !opts.Since.IsZero() && !u.modTime.Before(opts.Since) && !keep[u] {
+			keep[u] = true
 			visit(u)
 		}
 	}
@@ -258,7 +270,7 @@ func (s *Selection) readUnits(profile, pdir string) ([]*unit, error) {
 			}
 			continue
 		}
-		u := &unit{name: e.Name(), pkg: e.Name()[:i], hash: e.Name()[i+1:]}
+		u := &unit{profile: profile, name: e.Name(), pkg: e.Name()[:i], hash: e.Name()[i+1:]}
 		if err := u.read(filepath.Join(fpdir, e.Name())); err != nil {
 			s.Skipped = append(s.Skipped, fmt.Sprintf("%s/.fingerprint/%s: %v", profile, e.Name(), err))
 			continue

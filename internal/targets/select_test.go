@@ -193,3 +193,35 @@ func TestFileHash(t *testing.T) {
 		}
 	}
 }
+
+// TestSelectFollowsDependenciesAcrossProfiles: with --target (as cross
+// builds), the triple's units depend on build scripts and proc-macros built
+// for the host in target/<profile>, where no workspace unit lives. Restored
+// and fresh, they are carried again.
+func TestSelectFollowsDependenciesAcrossProfiles(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "target")
+	hour := time.Hour
+	triple := filepath.Join(dir, "x86_64-unknown-linux-gnu", "release")
+	host := filepath.Join(dir, "release")
+	writeUnit(t, triple, fakeUnit{name: "app-" + hApp, kind: "bin", fp: 1, deps: []uint64{3, 9}})
+	writeUnit(t, triple, fakeUnit{name: "serde-" + hSerde, kind: "lib", fp: 3, deps: []uint64{4}, age: hour, files: []string{"deps/libserde-" + hSerde + ".rlib"}})
+	writeUnit(t, host, fakeUnit{name: "serde-" + hRun, kind: "run-build-script", fp: 4, deps: []uint64{5}, age: hour, files: []string{"build/serde-" + hRun + "/output"}})
+	writeUnit(t, host, fakeUnit{name: "serde-" + hBuild, kind: "build-script", fp: 5, age: hour})
+	writeUnit(t, host, fakeUnit{name: "derive-" + hRecent, kind: "lib", fp: 9, age: hour, files: []string{"deps/libderive-" + hRecent + ".so"}})
+	writeUnit(t, host, fakeUnit{name: "gone-" + hGone, kind: "lib", fp: 7, age: hour})
+	s, err := Select(dir, Options{PathPackages: map[string]bool{"app": true}, Since: time.Now().Add(-time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, u := range s.Units {
+		got = append(got, u.ID)
+	}
+	want := []string{"release/derive-" + hRecent, "release/serde-" + hRun, "release/serde-" + hBuild, "x86_64-unknown-linux-gnu/release/serde-" + hSerde}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("units (-want +got):\n%s", diff)
+	}
+	if s.Dropped != 1 {
+		t.Errorf("Dropped = %d, want 1 (gone)", s.Dropped)
+	}
+}

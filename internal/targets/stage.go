@@ -134,8 +134,9 @@ type Restored struct {
 // unit's fingerprint is moved after its artifacts, so a restore cut short
 // leaves units that cargo rebuilds, never a fingerprint without its files.
 // A fault in one target directory is reported in its [Restored.Problem];
-// only a damaged staging directory is an error.
-func Restore(src, workspace string, dirs []string) ([]Restored, error) {
+// only a damaged staging directory is an error. With tag, a directory of
+// dirs that Restore creates gets cargo's CACHEDIR.TAG (target directories).
+func Restore(src, workspace string, dirs []string, tag bool) ([]Restored, error) {
 	defer os.RemoveAll(src)
 	b, err := os.ReadFile(filepath.Join(src, ManifestFile))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -162,7 +163,7 @@ func Restore(src, workspace string, dirs []string) ([]Restored, error) {
 			continue
 		}
 		r := Restored{Dir: d}
-		if err := r.move(from, d); err != nil {
+		if err := r.move(from, d, tag); err != nil {
 			r.Problem = err.Error()
 		}
 		out = append(out, r)
@@ -171,7 +172,7 @@ func Restore(src, workspace string, dirs []string) ([]Restored, error) {
 }
 
 // move puts the files below from into dir.
-func (r *Restored) move(from, dir string) error {
+func (r *Restored) move(from, dir string, tag bool) error {
 	var files []string
 	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -197,7 +198,7 @@ func (r *Restored) move(from, dir string) error {
 		}
 		return files[i] < files[j]
 	})
-	mk := &dirMaker{base: dir, made: map[string]bool{}}
+	mk := &dirMaker{base: dir, tag: tag, made: map[string]bool{}}
 	units := map[string]bool{}
 	for _, f := range files {
 		dst := filepath.Join(dir, filepath.FromSlash(f))
@@ -258,9 +259,10 @@ func moveFile(src, dst string) error {
 
 // dirMaker creates directories below base one component at a time and
 // refuses to go through a symbolic link or a non-directory; base itself is
-// created (with cargo's CACHEDIR.TAG) when missing.
+// created when missing.
 type dirMaker struct {
 	base string
+	tag  bool // write CACHEDIR.TAG into a created base
 	made map[string]bool
 }
 
@@ -292,7 +294,7 @@ func (m *dirMaker) one(p string) error {
 		if err := os.Mkdir(p, 0o755); err != nil {
 			return fmt.Errorf("could not create %q: %w", p, err)
 		}
-		if p == m.base {
+		if p == m.base && m.tag {
 			_ = os.WriteFile(filepath.Join(p, "CACHEDIR.TAG"), []byte(cacheDirTag), 0o644)
 		}
 		return nil

@@ -67,7 +67,7 @@ func TestStageAndRestore(t *testing.T) {
 	}
 	mine := filepath.Join(inWS, "release", "deps", "libserde-"+hSerde+".rlib")
 	write(t, mine, "the user's own")
-	res, err := Restore(stage, ws, []string{inWS, outside})
+	res, err := Restore(stage, ws, []string{inWS, outside}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func TestRestoreRefusesSymlinksAndReadOnlyDirs(t *testing.T) {
 				t.Fatal(err)
 			}
 			prepare(t, target)
-			res, err := Restore(stageDir, ws2, []string{target})
+			res, err := Restore(stageDir, ws2, []string{target}, true)
 			if err != nil {
 				t.Fatal(err)
 			}

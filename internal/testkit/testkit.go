@@ -5,6 +5,7 @@
 package testkit
 
 import (
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -33,6 +34,25 @@ func Missing(t testing.TB, why string) {
 		t.Fatalf("prerequisite missing under CI: %s", why)
 	}
 	t.Skipf("prerequisite missing: %s (install it as .ci/run does)", why)
+}
+
+// ServerPort returns a TCP port on 127.0.0.1, free a moment ago, for a test's
+// sccache server: from 10000–19998, below both the range the action derives
+// its own ports from (20000–31999) and the ranges systems pick outgoing
+// connections' local ports from (32768 and up), so neither another test's
+// job nor a connection of another program can hold it when the server
+// starts. A FreePort port can be held by any connection the next moment.
+func ServerPort(t testing.TB) int {
+	t.Helper()
+	for range 100 {
+		p := 10000 + 2*rand.IntN(5000)
+		if l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p))); err == nil {
+			l.Close()
+			return p
+		}
+	}
+	t.Fatal("no free port in 10000–19998")
+	return 0
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.

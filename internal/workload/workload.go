@@ -124,6 +124,30 @@ func PrepareT(t testing.TB) string {
 // ErrMissingCrate reports that the registry lacks a crate named in Cargo.lock.
 var ErrMissingCrate = errors.New("crate missing from registry")
 
+// AddedDependency is the package AddDependency adds (in Debian's registry,
+// without dependencies of its own).
+const AddedDependency = "lazy_static"
+
+// AddDependency adds AddedDependency to the root package of the workload copy
+// at dir, so its Cargo.lock changes at the next cargo command (cargo metadata
+// brings it up to date offline).
+func AddDependency(dir string) error {
+	p := filepath.Join(dir, "Cargo.toml")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return fmt.Errorf("add a dependency: %w", err)
+	}
+	s := string(b)
+	if !strings.Contains(s, "[dependencies]\n") {
+		return fmt.Errorf("add a dependency: %q has no [dependencies] table", p)
+	}
+	s = strings.Replace(s, "[dependencies]\n", "[dependencies]\n"+AddedDependency+" = \"1.4\"\n", 1)
+	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+		return fmt.Errorf("add a dependency: %w", err)
+	}
+	return nil
+}
+
 // CheckRegistry verifies that every registry package in the Cargo.lock file
 // lock has its source directory (name-version) in registry.
 func CheckRegistry(registry, lock string) error {

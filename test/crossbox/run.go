@@ -119,6 +119,9 @@ func inspectHost(o Options, env map[string]string, a Args, cargo string) (Host, 
 	}
 	out, err := output(o, cargo, margs...)
 	if err != nil {
+		// cross prints only the warning; the stand-in also says why, so a
+		// test that ends up on the host can tell.
+		fmt.Fprintf(o.Stderr, "[cross] note: %v\n", err)
 		return h, false, nil
 	}
 	var meta struct {

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -109,44 +110,60 @@ func countLog(t *testing.T, path string, re *regexp.Regexp) int {
 // TestSccacheWorkloadInCrossbox builds the workload in the stand-in twice
 // with the configuration the action gives cross builds, the second time with
 // a fresh target directory, and checks that every cacheable compile of the
-// second build is a hit on the shared disk cache.
+// second build is a hit on the shared disk cache. Each build's sccache log
+// and a record of what sccache hashed for every compile (working directory,
+// arguments, CARGO_* variables: testdata/record-wrapper.sh) go to the test's
+// artifact directory (kept with go test -artifacts); when the second build
+// misses, the test says what differed.
 func TestSccacheWorkloadInCrossbox(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the workload twice")
 	}
 	needSandbox(t)
-	root := cacheRoot(t)
+	root := cacheRoot(t, "record-wrapper.sh")
 	crate := workload.PrepareT(t)
-	hostPort, containerPort := freePort(t), freePort(t)
+	hostPort, containerPort := testkit.ServerPort(t), testkit.ServerPort(t)
 	stopHostServer(t, root, hostPort)
 	crossToml := fmt.Sprintf(`[build.env]
-passthrough = ["RUSTC_WRAPPER", "SCCACHE_DIR", "SCCACHE_CONF", "SCCACHE_SERVER_PORT=%d", "SCCACHE_ERROR_LOG", "SCCACHE_LOG", "SCCACHE_DIRECT"]
+passthrough = ["RUSTC_WRAPPER", "SCCACHE_DIR", "SCCACHE_CONF", "SCCACHE_SERVER_PORT=%d", "SCCACHE_ERROR_LOG", "SCCACHE_LOG", "SCCACHE_DIRECT", "RUSTCACHE_RECORD"]
 volumes = ["RUSTCACHE_ROOT"]
 `, containerPort)
 	if err := os.WriteFile(filepath.Join(crate, "Cross.toml"), []byte(crossToml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	base := rootEnv(root, "sccache", hostPort)
+	base := rootEnv(root, "record-wrapper.sh", hostPort)
 	base["SCCACHE_DIRECT"] = "true" // ignored by sccache 0.4
 	base["SCCACHE_LOG"] = "debug"
 	base["CARGO_BUILD_PIPELINING"] = "false"
-	build := func(n int) (time.Duration, string) {
-		env := map[string]string{"SCCACHE_ERROR_LOG": filepath.Join(root, fmt.Sprintf("server-%d.log", n))}
+	artifacts := t.ArtifactDir()
+	build := func(n int) (time.Duration, string, string) {
+		env := map[string]string{
+			"SCCACHE_ERROR_LOG": filepath.Join(root, fmt.Sprintf("server-%d.log", n)),
+			"RUSTCACHE_RECORD":  filepath.Join(root, fmt.Sprintf("record-%d", n)),
+		}
 		for k, v := range base {
 			env[k] = v
 		}
 		start := time.Now()
 		code, log := runCross(t, crate, hostEnv(t, env), "build", "--locked")
+		d := time.Since(start)
+		keep(t, artifacts, env["SCCACHE_ERROR_LOG"], env["RUSTCACHE_RECORD"])
 		if code != 0 {
 			t.Fatalf("build %d: cross build = %d\n%s", n, code, lastLines(log, 40))
+		}
+		// cross falls back to cargo on the host when its host-side cargo
+		// metadata fails (an sccache server that cannot start, say): such a
+		// build hashes every compile differently from the container's.
+		if strings.Contains(log, "Falling back to `cargo` on the host") {
+			t.Fatalf("build %d ran on the host, not in the sandbox:\n%s", n, lastLines(log, 40))
 		}
 		if strings.Contains(log, "error writing dependencies") {
 			t.Errorf("build %d: dep-info write failure:\n%s", n, lastLines(log, 40))
 		}
-		return time.Since(start), env["SCCACHE_ERROR_LOG"]
+		return d, env["SCCACHE_ERROR_LOG"], env["RUSTCACHE_RECORD"]
 	}
 
-	d1, log1 := build(1)
+	d1, log1, rec1 := build(1)
 	misses, stored := countLog(t, log1, missRE), countLog(t, log1, storeRE)
 	first := cacheEntries(t, filepath.Join(root, "cache"))
 	t.Logf("build 1 (empty cache): %v, %d misses, %d stored, %d entries", d1.Round(time.Millisecond), misses, stored, len(first))
@@ -167,7 +184,7 @@ volumes = ["RUSTCACHE_ROOT"]
 		t.Fatal(err)
 	}
 	time.Sleep(20 * time.Millisecond) // let hit timestamps differ from the writes
-	d2, log2 := build(2)
+	d2, log2, rec2 := build(2)
 	hits, misses2 := countLog(t, log2, hitRE), countLog(t, log2, missRE)
 	second := cacheEntries(t, filepath.Join(root, "cache"))
 	touched := 0
@@ -178,11 +195,114 @@ volumes = ["RUSTCACHE_ROOT"]
 	}
 	t.Logf("build 2 (fresh target): %v, %d hits, %d misses, %d entries, %d entries touched by hits", d2.Round(time.Millisecond), hits, misses2, len(second), touched)
 	if hits != misses || misses2 != 0 {
-		t.Errorf("build 2: %d hits and %d misses, want %d hits and none missed", hits, misses2, misses)
+		t.Errorf("build 2: %d hits and %d misses, want %d hits and none missed; what sccache hashed differently (logs and records in %s):\n%s",
+			hits, misses2, misses, artifacts, hashDiff(t, rec1, rec2))
 	}
 	if len(second) != len(first) || touched != len(first) {
 		t.Errorf("build 2: %d entries (%d touched), want the %d entries of build 1, all touched", len(second), touched, len(first))
 	}
+}
+
+// keep copies files and directories into the artifact directory.
+func keep(t *testing.T, artifacts string, paths ...string) {
+	t.Helper()
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		switch {
+		case err != nil:
+			continue
+		case fi.IsDir():
+			err = os.CopyFS(filepath.Join(artifacts, filepath.Base(p)), os.DirFS(p))
+		default:
+			var b []byte
+			if b, err = os.ReadFile(p); err == nil {
+				err = os.WriteFile(filepath.Join(artifacts, filepath.Base(p)), b, 0o644)
+			}
+		}
+		if err != nil {
+			t.Logf("keep %s: %v", p, err)
+		}
+	}
+}
+
+// compileRecords reads record-wrapper.sh's records of a build by compile:
+// crate name and crate types, then the recorded lines. Calls that are not
+// compiles (rustc -vV) are left out.
+func compileRecords(t *testing.T, dir string) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	files, _ := os.ReadDir(dir)
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join(dir, f.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		var name, types string
+		for i, l := range lines {
+			switch {
+			case l == "arg=--crate-name" && i+1 < len(lines):
+				name = strings.TrimPrefix(lines[i+1], "arg=")
+			case l == "arg=--crate-type" && i+1 < len(lines):
+				types += strings.TrimPrefix(lines[i+1], "arg=") + " "
+			}
+		}
+		if name != "" {
+			out[name+" "+strings.TrimSpace(types)] = lines
+		}
+	}
+	return out
+}
+
+// hashDiff says, for the compiles both builds made, which recorded inputs
+// differ (at most five compiles), and which compiles only one build made.
+func hashDiff(t *testing.T, dir1, dir2 string) string {
+	t.Helper()
+	r1, r2 := compileRecords(t, dir1), compileRecords(t, dir2)
+	var b strings.Builder
+	shown := 0
+	names := make([]string, 0, len(r2))
+	for k := range r2 {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		l1, ok := r1[k]
+		if !ok {
+			fmt.Fprintf(&b, "%s: compiled by build 2 only\n", k)
+			continue
+		}
+		only1, only2 := setDiff(l1, r2[k]), setDiff(r2[k], l1)
+		if len(only1)+len(only2) == 0 || shown == 5 {
+			continue
+		}
+		shown++
+		fmt.Fprintf(&b, "%s:\n  build 1 only: %q\n  build 2 only: %q\n", k, only1, only2)
+	}
+	for k := range r1 {
+		if _, ok := r2[k]; !ok {
+			fmt.Fprintf(&b, "%s: compiled by build 1 only\n", k)
+		}
+	}
+	if b.Len() == 0 {
+		return "no difference in the working directory, arguments or CARGO_* variables: look at the sources, the extern crates' contents and the compiler (the sccache logs)"
+	}
+	return b.String()
+}
+
+// setDiff lists the lines of a that b lacks.
+func setDiff(a, b []string) []string {
+	in := map[string]bool{}
+	for _, l := range b {
+		in[l] = true
+	}
+	var out []string
+	for _, l := range a {
+		if !in[l] {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // TestSccacheHostNetwork shows why a container sharing the host network needs
@@ -203,7 +323,7 @@ func TestSccacheHostNetwork(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root := cacheRoot(t, "sccache-wait.sh")
-			hostPort, containerPort := freePort(t), freePort(t)
+			hostPort, containerPort := testkit.ServerPort(t), testkit.ServerPort(t)
 			stopHostServer(t, root, hostPort)
 			port := `"SCCACHE_SERVER_PORT"`
 			if tt.literal {
@@ -263,7 +383,7 @@ func TestSccacheFlushOnExit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root := cacheRoot(t, "cross-entry.sh", "sccache-wait.sh")
-			hostPort := freePort(t)
+			hostPort := testkit.ServerPort(t)
 			stopHostServer(t, root, hostPort)
 			crate := blobCrate(t, 24<<20)
 			env := rootEnv(root, tt.wrapper, hostPort)
@@ -326,4 +446,60 @@ func lastLines(s string, n int) string {
 func listeners() string {
 	out, _ := exec.Command("ss", "-ltnp").CombinedOutput()
 	return string(out)
+}
+
+// TestHashDiff checks the report of what two builds' compiles hashed
+// differently, on hand-written records.
+func TestHashDiff(t *testing.T) {
+	write := func(dir, name string, lines ...string) {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d1, d2 := filepath.Join(t.TempDir(), "1"), filepath.Join(t.TempDir(), "2")
+	lib := []string{"cwd=/w", "arg=--crate-name", "arg=memchr", "arg=--crate-type", "arg=lib"}
+	write(d1, "10", append(lib, "CARGO_HOME=/cargo")...)
+	write(d2, "20", append(lib, "CARGO_HOME=/tmp/x/cargo-home")...)
+	write(d1, "11", "cwd=/w", "arg=-vV")
+	write(d2, "21", "cwd=/w", "arg=--crate-name", "arg=itoa", "arg=--crate-type", "arg=lib")
+	got := hashDiff(t, d1, d2)
+	for _, want := range []string{`memchr lib:`, `build 1 only: ["CARGO_HOME=/cargo"]`, `build 2 only: ["CARGO_HOME=/tmp/x/cargo-home"]`, "itoa lib: compiled by build 2 only"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("hashDiff lacks %q:\n%s", want, got)
+		}
+	}
+	if got := hashDiff(t, d1, d1); !strings.HasPrefix(got, "no difference") {
+		t.Errorf("hashDiff of a build with itself:\n%s", got)
+	}
+}
+
+// TestHeldHostPortBuildsOnTheHost shows how a cross build ends up on the host:
+// cross's host-side cargo metadata runs rustc through RUSTC_WRAPPER, and when
+// the host's sccache server cannot start — its port held by another
+// program's connection, which binds it without answering — metadata fails and
+// cross (0.2.5 as the stand-in) falls back to cargo on the host, where every
+// compile hashes differently from the container's (CARGO_HOME, CARGO_TARGET_DIR,
+// paths). The action therefore takes its ports from below the ranges systems
+// give outgoing connections; the workload test fails on such a fallback.
+func TestHeldHostPortBuildsOnTheHost(t *testing.T) {
+	needSandbox(t)
+	root := cacheRoot(t)
+	hostPort := testkit.ServerPort(t)
+	stopHostServer(t, root, hostPort)
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Port: hostPort, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Skipf("cannot hold port %d: %v", hostPort, err)
+	}
+	crate := tinyCrate(t, "[build.env]\npassthrough = [\"RUSTC_WRAPPER\", \"SCCACHE_DIR\", \"SCCACHE_CONF\"]\nvolumes = [\"RUSTCACHE_ROOT\"]\n")
+	code, log := runCross(t, crate, hostEnv(t, rootEnv(root, "sccache", hostPort)), "build")
+	if !strings.Contains(log, "Falling back to `cargo` on the host") || !strings.Contains(log, "Connection to server timed out") {
+		t.Fatalf("cross build = %d without the fallback to the host and its reason:\n%s", code, lastLines(log, 20))
+	}
 }

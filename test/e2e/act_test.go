@@ -130,46 +130,63 @@ func tail(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
+// actBed runs a workflow repeatedly as on consecutive fresh runners. act
+// gives every run a new workspace and RUNNER_TEMP. Hosted runners keep both
+// paths from job to job — and sccache's hash of a workspace crate includes
+// its path — so the runs build the workload at one fixed path and use one
+// fixed root, emptied in between like a fresh runner's.
+type actBed struct {
+	dir, cacheServer, workflow string
+	ws, root                   string
+	env                        map[string]string
+}
+
+func newActBed(t *testing.T, workflow string, env map[string]string) *actBed {
+	testkit.NeedTool(t, "cargo")
+	rel := fakerelease.New(t, fakerelease.Options{})
+	fixed := t.TempDir()
+	b := &actBed{dir: repo(t, workflow), cacheServer: t.TempDir(), workflow: workflow,
+		ws: filepath.Join(fixed, "workload"), root: filepath.Join(fixed, "root")}
+	b.env = map[string]string{"E2E_WORKLOAD": b.ws, "E2E_ROOT": b.root, "E2E_RELEASES": rel.DownloadBase(), "E2E_SCCACHE_VERSION": fakerelease.DefaultVersion,
+		"E2E_BUILD": "cargo build --release -q"}
+	for k, v := range env {
+		b.env[k] = v
+	}
+	return b
+}
+
+// run checks the workload out afresh (edit changes it first), empties the
+// root and runs the workflow.
+func (b *actBed) run(t *testing.T, edit func(ws string)) *actRun {
+	t.Helper()
+	os.RemoveAll(b.ws)
+	os.RemoveAll(b.root)
+	tmp, err := workload.Prepare(filepath.Dir(b.ws))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, b.ws); err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(b.ws)
+	}
+	return runAct(t, b.dir, b.workflow, b.cacheServer, b.env)
+}
+
 // coldWarm runs a workflow twice, emptying the action's root in between (a
 // fresh runner has an empty RUNNER_TEMP), and checks the warm run's hit rate.
 func coldWarm(t *testing.T, workflow string, env map[string]string) (cold, warm *actRun) {
-	testkit.NeedTool(t, "cargo")
-	rel := fakerelease.New(t, fakerelease.Options{})
-	dir := repo(t, workflow)
-	cacheServer := t.TempDir()
-	// act gives every run a new workspace and RUNNER_TEMP. Hosted runners keep
-	// both paths from job to job — and sccache's hash of a workspace crate
-	// includes its path — so the runs build the workload at one fixed path
-	// and use one fixed root, emptied in between like a fresh runner's.
-	fixed := t.TempDir()
-	ws, root := filepath.Join(fixed, "workload"), filepath.Join(fixed, "root")
-	fresh := func() {
-		os.RemoveAll(ws)
-		os.RemoveAll(root)
-		tmp, err := workload.Prepare(fixed)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(tmp, ws); err != nil {
-			t.Fatal(err)
-		}
-	}
-	base := map[string]string{"E2E_WORKLOAD": ws, "E2E_ROOT": root, "E2E_RELEASES": rel.DownloadBase(), "E2E_SCCACHE_VERSION": fakerelease.DefaultVersion,
-		"E2E_BUILD": "cargo build --release -q"}
-	for k, v := range env {
-		base[k] = v
-	}
-	fresh()
-	cold = runAct(t, dir, workflow, cacheServer, base)
+	b := newActBed(t, workflow, env)
+	cold = b.run(t, nil)
 	t.Logf("cold run %.0fs: %v", cold.elapsed.Seconds(), cold.outputs)
 	if cold.outputs["saved"] != "true" || cold.outputs["cache-matched-key"] != "" {
 		t.Fatalf("cold run outputs %v\n%s\n%s", cold.outputs, cold.summary, tail(cold.log, 60))
 	}
-	if cold.outputs["cache-root"] != root {
-		t.Fatalf("cache-root output %q, want %q", cold.outputs["cache-root"], root)
+	if cold.outputs["cache-root"] != b.root {
+		t.Fatalf("cache-root output %q, want %q", cold.outputs["cache-root"], b.root)
 	}
-	fresh()
-	warm = runAct(t, dir, workflow, cacheServer, base)
+	warm = b.run(t, nil)
 	t.Logf("warm run %.0fs: %v", warm.elapsed.Seconds(), warm.outputs)
 	rate, err := strconv.ParseFloat(warm.outputs["hit-rate"], 64)
 	if err != nil || rate < 95 {
@@ -181,7 +198,21 @@ func coldWarm(t *testing.T, workflow string, env map[string]string) (cold, warm 
 	if m, _ := strconv.Atoi(cold.outputs["misses"]); m < 10 {
 		t.Errorf("cold run counted %d misses; the workload has more crates than that", m)
 	}
+	checkAllFresh(t, warm)
 	return cold, warm
+}
+
+// freshRe reads the summary's count of dependency crates cargo found fresh.
+var freshRe = regexp.MustCompile(`Dependencies fresh from the target part \| (\d+) of (\d+) dependency crates`)
+
+// checkAllFresh checks that a warm run found every dependency crate fresh
+// in the restored target part.
+func checkAllFresh(t *testing.T, warm *actRun) {
+	t.Helper()
+	m := freshRe.FindStringSubmatch(warm.summary)
+	if m == nil || m[1] != m[2] || m[1] == "0" {
+		t.Errorf("warm run: dependency crates fresh %v, want all of them\n%s", m, warm.summary)
+	}
 }
 
 func TestActNative(t *testing.T) {
@@ -218,9 +249,55 @@ func TestActCross(t *testing.T) {
 	if !regexp.MustCompile(`Runner's sccache server \| \d+ compile requests, 0 hits, 0 misses`).MatchString(warm.summary) {
 		t.Errorf("the runner's server took part in the build:\n%s", warm.summary)
 	}
-	if warm.outputs["hits"] != cold.outputs["misses"] {
-		t.Errorf("warm hits %s, cold misses %s: every entry the container stored should hit", warm.outputs["hits"], cold.outputs["misses"])
+	// The dependencies came back fresh from the target part; what the
+	// container compiled (the workspace crates) all hit.
+	if warm.outputs["misses"] != "0" || warm.outputs["hits"] == "0" {
+		t.Errorf("warm hits %s, misses %s (cold misses %s): every entry the container compiled should hit", warm.outputs["hits"], warm.outputs["misses"], cold.outputs["misses"])
 	}
+}
+
+// TestActTargetPart: the unchanged warm run finds every dependency fresh
+// (checked in coldWarm); a run whose Cargo.lock gained a dependency restores
+// by prefix and finds all the others fresh.
+func TestActTargetPart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("act end-to-end runs take minutes")
+	}
+	b := newActBed(t, "build.yml", nil)
+	if cold := b.run(t, nil); cold.outputs["saved"] != "true" {
+		t.Fatalf("cold run outputs %v\n%s", cold.outputs, cold.summary)
+	}
+	warm := b.run(t, nil)
+	checkAllFresh(t, warm)
+	if warm.outputs["saved"] != "false" {
+		t.Errorf("the unchanged warm run uploaded again: %v\n%s", warm.outputs, warm.summary)
+	}
+	changed := b.run(t, func(ws string) {
+		if err := workload.AddDependency(ws); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command("cargo", "metadata", "--manifest-path", filepath.Join(ws, "Cargo.toml"), "--format-version=1", "-q").CombinedOutput()
+		if err != nil {
+			t.Fatalf("update Cargo.lock: %v\n%s", err, out)
+		}
+	})
+	matched, primary := strings.Split(changed.outputs["cache-matched-key"], "-"), strings.Split(changed.outputs["cache-primary-key"], "-")
+	if len(matched) < 3 || len(primary) < 3 || matched[len(matched)-3] == primary[len(primary)-3] {
+		t.Fatalf("the lockfile change should restore by prefix: matched %v, primary %v", changed.outputs["cache-matched-key"], changed.outputs["cache-primary-key"])
+	}
+	m := freshRe.FindStringSubmatch(changed.summary)
+	if m == nil {
+		t.Fatalf("no fresh count:\n%s", changed.summary)
+	}
+	fresh, used := atoi(m[1]), atoi(m[2])
+	if fresh == 0 || fresh != used-1 || changed.outputs["saved"] != "true" {
+		t.Errorf("after the lockfile change %d of %d crates fresh (want all but the new one), saved %s\n%s", fresh, used, changed.outputs["saved"], changed.summary)
+	}
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }
 
 // TestActNativeThenCrossHostNetwork: a native build leaves the runner's
