@@ -311,3 +311,27 @@ func TestMultiLineTokenMaskedLineByLine(t *testing.T) {
 		}
 	}
 }
+
+// TestOddRootReachesLaterStepsExactly: a cache-root that holds "::", "<<",
+// "=" and the old fixed file-command delimiter (but no control character)
+// is a valid path; GITHUB_ENV, GITHUB_OUTPUT and GITHUB_PATH, read as the
+// runner reads them, carry exactly setup's names with it as their value.
+func TestOddRootReachesLaterStepsExactly(t *testing.T) {
+	r := actiontest.New(t)
+	root := filepath.Join(r.Temp, "odd::root<<EOF=x_GitHubActionsFileCommandDelimeter_")
+	s := r.Run("setup", map[string]string{"sccache-version": r.Version, "cache-root": root}, nil)
+	if s.Code != 0 {
+		t.Fatalf("setup: exit %d\n%s", s.Code, s.Stdout)
+	}
+	if s.Env["RUSTCACHE_ROOT"] != root || s.Outputs["cache-root"] != root {
+		t.Errorf("RUSTCACHE_ROOT = %q, output cache-root = %q, want %q", s.Env["RUSTCACHE_ROOT"], s.Outputs["cache-root"], root)
+	}
+	for k := range s.Env {
+		if !strings.HasPrefix(k, "SCCACHE_") && !strings.HasPrefix(k, "CARGO_") && k != "RUSTC_WRAPPER" && k != "RUSTCACHE_ROOT" {
+			t.Errorf("GITHUB_ENV sets %q", k)
+		}
+	}
+	if len(s.Path) != 1 || s.Path[0] != filepath.Join(root, "bin") {
+		t.Errorf("GITHUB_PATH = %q", s.Path)
+	}
+}

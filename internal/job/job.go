@@ -97,8 +97,8 @@ func (j *Job) Redact(s string) string { return j.Env.Log().Redact(s) }
 
 // TimeoutVar names an environment variable that, set to a positive Go
 // duration such as "90s", bounds a restore or save more finely than the
-// timeout-minutes input, and wins over it. Tests use it to bound a service
-// that accepts a request and never answers.
+// timeout-minutes input (setup: setup-timeout-minutes), and wins over it.
+// Tests use it to bound a service that accepts a request and never answers.
 const TimeoutVar = "RUSTCACHE_TIMEOUT"
 
 // Timeout is the bound of this step's cache transfer: TimeoutVar when it
