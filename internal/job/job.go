@@ -27,6 +27,7 @@ import (
 	"github.com/org/rustcache-action/internal/runenv"
 	"github.com/org/rustcache-action/internal/sccache"
 	"github.com/org/rustcache-action/internal/state"
+	"github.com/org/rustcache-action/internal/transport"
 	"github.com/org/rustcache-action/internal/workdir"
 )
 
@@ -57,6 +58,9 @@ func Open(e *runenv.Env, r *inputs.Reader) (*Job, error) {
 	j := &Job{Env: e}
 	// Masked before anything else is printed or sent.
 	j.Mask(e.Getenv("ACTIONS_RUNTIME_TOKEN"))
+	if err := transport.CheckForce(e.Getenv(transport.ForceVar)); err != nil {
+		return nil, err
+	}
 	root := r.AbsPath("cache-root", "")
 	if root == "" {
 		root = e.Getenv("RUSTCACHE_ROOT")
@@ -156,6 +160,39 @@ func (j *Job) Version() string {
 // Client connects to the cache service.
 func (j *Job) Client() (cacheservice.Client, error) {
 	return cacheservice.New(cacheservice.Config{Getenv: j.Env.Getenv, HTTP: j.Env.Client(), Redact: j.Redact})
+}
+
+// Route decides how this step moves the entry (see package transport).
+func (j *Job) Route(op transport.Op) (transport.Decision, error) {
+	f := transport.FactsFromEnv(j.Env.Getenv)
+	f.Op = op
+	_, err := j.Client()
+	f.Credentials = err == nil
+	return transport.Choose(f)
+}
+
+// HandOff writes the outputs the nested actions/cache step (named by step)
+// takes: handoff, key, path (EntryDirs, one a line) and extra, and says in
+// the log which step moves the entry. actions/cache files the entry under the
+// version of these paths as given (absolute, so tied to the root), while the
+// program's own client uses Version (the same for every root): an entry one
+// route saved is not found by the other. Each runner kind always takes the
+// same route, so this splits entries only between runner kinds.
+func (j *Job) HandOff(step, key string, extra map[string]string) error {
+	var cmds runenv.Commands
+	cmds.SetOutput("handoff", "actions-cache")
+	cmds.SetOutput("key", key)
+	cmds.SetOutput("path", strings.Join(j.EntryDirs(), "\n"))
+	for k, v := range extra {
+		cmds.SetOutput(k, v)
+	}
+	j.Env.Log().Printf("the cache service's credentials do not reach this step: %s moves %s", step, key)
+	return cmds.Commit(j.Env)
+}
+
+// Off says once, clearly, why the cache is not persisted on this runner.
+func (j *Job) Off(reason string) error {
+	return j.Fault("cache persistence is off", fmt.Errorf("%w: %s; sccache still runs with a local cache; see the README section \"Runtime credentials\"", cacheservice.ErrUnavailable, reason))
 }
 
 // CacheDir is the sccache directory under the root. It is derived from the

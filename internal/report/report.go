@@ -65,6 +65,7 @@ type Data struct {
 	SavedBytes int64
 	SaveSecs   float64
 	SaveSkip   string // why nothing was uploaded
+	SavedBy    string // the step that uploaded the entry, when not this program
 	Pruned     int
 	PruneNote  string
 	CacheMode  string
@@ -213,6 +214,9 @@ func (d *Data) saved() string {
 	}
 	if d.SavedKey == "" {
 		return "not saved"
+	}
+	if d.SavedBy != "" {
+		return fmt.Sprintf("handed to %s (%s)", d.SavedBy, Bytes(d.SizeAfter))
 	}
 	return fmt.Sprintf("uploaded %s in %.1f s", Bytes(d.SavedBytes), d.SaveSecs)
 }
