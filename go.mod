@@ -10,7 +10,6 @@ require (
 	github.com/mholt/archives v0.1.5
 	github.com/pelletier/go-toml/v2 v2.4.3
 	github.com/rclone/gofakes3 v0.0.12
-	github.com/sethvargo/go-githubactions v1.3.1
 	golang.org/x/net v0.48.0
 	golang.org/x/sys v0.39.0
 )

@@ -51,6 +51,7 @@ type benchEnv struct {
 	log     io.Writer
 
 	scale      []int64 // benchmark 4's sizes in bytes, when given
+	transport  []int64 // benchmark 2's synthetic sizes in bytes, when given
 	smallFiles int     // benchmark 4's small-file count, when given
 }
 
@@ -77,20 +78,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	keep := fs.Bool("keep", false, "keep the scratch directory")
 	scale := fs.String("scale", "", "sizes in MB for benchmark 4, comma-separated (default 50,200,1000; 2,8,32 with -short)")
 	smallFiles := fs.Int("small-files", 0, "files of the many-small-files case of benchmark 4 (default 100000; 2000 with -short)")
+	transport := fs.String("transport", "", "sizes in MB of benchmark 2's synthetic directories, comma-separated (default 500; 8 with -short)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	env := &benchEnv{short: *short, runs: *runs, log: stderr, smallFiles: *smallFiles}
-	for _, f := range strings.Split(*scale, ",") {
-		if f = strings.TrimSpace(f); f == "" {
-			continue
+	for _, l := range []struct {
+		flag, value string
+		sizes       *[]int64
+	}{{"scale", *scale, &env.scale}, {"transport", *transport, &env.transport}} {
+		for _, f := range strings.Split(l.value, ",") {
+			if f = strings.TrimSpace(f); f == "" {
+				continue
+			}
+			mb, err := strconv.ParseFloat(f, 64)
+			if err != nil || mb <= 0 {
+				fmt.Fprintf(stderr, "bench: -%s: %q is not a size in MB\n", l.flag, f)
+				return 2
+			}
+			*l.sizes = append(*l.sizes, int64(mb*1e6))
 		}
-		mb, err := strconv.ParseFloat(f, 64)
-		if err != nil || mb <= 0 {
-			fmt.Fprintf(stderr, "bench: -scale: %q is not a size in MB\n", f)
-			return 2
-		}
-		env.scale = append(env.scale, int64(mb*1e6))
 	}
 	if env.runs <= 0 {
 		env.runs = 3

@@ -466,9 +466,12 @@ func mb(n int64) string {
 // @actions/cache, on every fake service; then, for the synthetic one, the
 // parts of our pipeline alone.
 func benchTransport(ctx context.Context, env *benchEnv, t *table, real string) error {
-	size := int64(500e6)
+	sizes := []int64{500e6}
 	if env.short {
-		size = 8e6
+		sizes = []int64{8e6}
+	}
+	if len(env.transport) > 0 {
+		sizes = env.transport
 	}
 	var cases []transferCase
 	if real != "" {
@@ -480,13 +483,15 @@ func benchTransport(ctx context.Context, env *benchEnv, t *table, real string) e
 		}
 		cases = append(cases, tc)
 	}
-	tc, err := prepareCase(env, "synthetic", "synthetic", func(dir string) (treeInfo, error) {
-		return makeSccacheLike(dir, size, 42)
-	})
-	if err != nil {
-		return err
+	for i, size := range sizes {
+		tc, err := prepareCase(env, fmt.Sprintf("synthetic-%d", i), "synthetic", func(dir string) (treeInfo, error) {
+			return makeSccacheLike(dir, size, 42)
+		})
+		if err != nil {
+			return err
+		}
+		cases = append(cases, tc)
 	}
-	cases = append(cases, tc)
 
 	kinds := serviceKinds(haveAzurite())
 	tmp := filepath.Join(env.scratch, "tmp")

@@ -31,6 +31,7 @@ import (
 	"github.com/org/rustcache-action/internal/runenv"
 	"github.com/org/rustcache-action/internal/state"
 	"github.com/org/rustcache-action/internal/targets"
+	"github.com/org/rustcache-action/internal/transport"
 )
 
 // DefaultTimeout bounds the whole restore (lookup, download, extraction).
@@ -86,15 +87,31 @@ func Run(ctx context.Context, e *runenv.Env) error {
 	_ = os.RemoveAll(filepath.Join(j.Root, job.TargetsDir))
 	_ = os.RemoveAll(filepath.Join(j.Root, job.CargoHomeDir))
 
-	switch {
-	case !enabled:
-		rs.Skipped = "restore: false"
-	case !j.State.Archive():
-		rs.Skipped = "the remote cache " + j.State.Backend.Kind + " holds the cache"
-		fmt.Fprintf(j.Env.Stdout, "cache restore skipped: %s\n", rs.Skipped)
-	case !j.Mode.CanRead():
-		rs.Skipped = "ACTIONS_CACHE_MODE=" + string(j.Mode)
-		j.Notice("cache restore skipped: ACTIONS_CACHE_MODE=%s does not allow reading", j.Mode)
+	route := transport.Decision{Route: transport.Skip}
+	if enabled && j.State.Archive() {
+		if route, err = j.Route(transport.Restore); err != nil {
+			return err
+		}
+	}
+	switch route.Route {
+	case transport.Skip:
+		switch {
+		case !enabled:
+			rs.Skipped = "restore: false"
+		case !j.State.Archive():
+			rs.Skipped = "the remote cache " + j.State.Backend.Kind + " holds the cache"
+			fmt.Fprintf(j.Env.Stdout, "cache restore skipped: %s\n", rs.Skipped)
+		default:
+			rs.Skipped = "ACTIONS_CACHE_MODE=" + string(j.Mode)
+			j.Notice("cache restore skipped: ACTIONS_CACHE_MODE=%s does not allow reading", j.Mode)
+		}
+	case transport.Nested:
+		return handOff(j, rs)
+	case transport.Off:
+		rs.Warning = "no cache service"
+		if err := j.Off(route.Reason); err != nil {
+			return err
+		}
 	default:
 		tctx, cancel := context.WithTimeout(ctx, timeout)
 		err = fetch(tctx, j, rs, keys.Primary, keys.RestoreKeys, ki.WorkingDirs)
@@ -121,7 +138,7 @@ func fetch(ctx context.Context, j *job.Job, rs *state.Restore, key string, resto
 		return j.Fault("cache lookup failed", err)
 	}
 	if entry == nil {
-		fmt.Fprintf(j.Env.Stdout, "cache miss for %s\n", key)
+		j.Env.Log().Printf("cache miss for %s", key)
 		return nil
 	}
 	t0 := j.Env.Now()
@@ -138,14 +155,20 @@ func fetch(ctx context.Context, j *job.Job, rs *state.Restore, key string, resto
 	}
 	rs.MatchedKey, rs.Exact = entry.Key, entry.Exact
 	rs.Bytes, rs.Files = n, st.Files
-	fmt.Fprintf(j.Env.Stdout, "restored %s: %d files, %s downloaded in %.1fs\n", entry.Key, st.Files, report.Bytes(n), j.Env.Now().Sub(t0).Seconds())
+	j.Env.Log().Printf("restored %s: %d files, %s downloaded in %.1fs", entry.Key, st.Files, report.Bytes(n), j.Env.Now().Sub(t0).Seconds())
+	putBack(j, rs, workDirs)
+	return nil
+}
+
+// putBack moves the restored parts besides the sccache directory (the
+// target part, cargo home) into place.
+func putBack(j *job.Job, rs *state.Restore, workDirs []string) {
 	if j.State.CacheTargets {
 		putBackTargets(j, rs, workDirs)
 	}
 	if j.State.CacheCargoHome {
 		putBackCargoHome(j, rs)
 	}
-	return nil
 }
 
 // putBackCargoHome moves the restored part of cargo home into place; what
@@ -187,7 +210,7 @@ func putBackTargets(j *job.Job, rs *state.Restore, workDirs []string) {
 		if r.Problem != "" {
 			j.Notice("target part of %s restored only in part (cargo builds the rest again): %s", r.Dir, r.Problem)
 		}
-		fmt.Fprintf(j.Env.Stdout, "target part: %d units (%s) into %s\n", len(r.Units), report.Bytes(r.Bytes), r.Dir)
+		j.Env.Log().Printf("target part: %d units (%s) into %s", len(r.Units), report.Bytes(r.Bytes), r.Dir)
 	}
 }
 

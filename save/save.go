@@ -31,6 +31,7 @@ import (
 	"github.com/org/rustcache-action/internal/runenv"
 	"github.com/org/rustcache-action/internal/safefile"
 	"github.com/org/rustcache-action/internal/state"
+	"github.com/org/rustcache-action/internal/transport"
 )
 
 // ReportFile is the name, under the root, of a copy of the job summary.
@@ -50,11 +51,41 @@ type options struct {
 
 // Run performs the save step.
 func Run(ctx context.Context, e *runenv.Env) error {
-	r := inputs.NewReader(e.Input)
-	j, err := job.Open(e, r)
+	j, o, err := open(e)
 	if err != nil {
 		return err
 	}
+	if j.WithoutSccache("cache save") {
+		var cmds runenv.Commands
+		cmds.SetOutput("saved", "false")
+		return cmds.Commit(e)
+	}
+	if !j.SetupDone() {
+		return j.Fault("nothing to save", fmt.Errorf("%w (did the setup step run with the same cache-root?)", j.NoSetup()))
+	}
+	d, err := run(ctx, j, o)
+	if err != nil {
+		return err
+	}
+	if d.SavedBy != "" {
+		return nil // handed to actions/cache/save: save-finish prunes and publishes
+	}
+	return publish(j, d)
+}
+
+// open opens the job and reads save's inputs.
+func open(e *runenv.Env) (*job.Job, options, error) {
+	r := inputs.NewReader(e.Input)
+	j, err := job.Open(e, r)
+	if err != nil {
+		return nil, options{}, err
+	}
+	o, err := readOptions(e, r, j)
+	return j, o, err
+}
+
+// readOptions reads save's inputs and masks the token.
+func readOptions(e *runenv.Env, r *inputs.Reader, j *job.Job) (options, error) {
 	o := options{
 		save:    r.Bool("save", true) && r.Bool("save-if", true),
 		keep:    r.Int("keep", 1, 0, 100),
@@ -70,21 +101,9 @@ func Run(ctx context.Context, e *runenv.Env) error {
 	j.State.CacheTargets = r.Bool("cache-targets", defTargets)
 	j.State.CacheCargoHome = r.Bool("cache-cargo-home", j.State.Restore != nil && j.State.CacheCargoHome)
 	if err := r.Err(); err != nil {
-		return err
+		return o, err
 	}
-	if j.WithoutSccache("cache save") {
-		var cmds runenv.Commands
-		cmds.SetOutput("saved", "false")
-		return cmds.Commit(e)
-	}
-	if !j.SetupDone() {
-		return j.Fault("nothing to save", fmt.Errorf("%w (did the setup step run with the same cache-root?)", j.NoSetup()))
-	}
-	d, err := run(ctx, j, o)
-	if err != nil {
-		return err
-	}
-	return publish(j, d)
+	return o, nil
 }
 
 func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
@@ -167,11 +186,17 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		tp.selectCargoHome(j, o.ki.WorkingDirs, d)
 	}
 
-	// 3. Decide whether to upload.
+	// 3. Decide whether to upload, and how.
+	route := transport.Decision{Route: transport.Skip}
+	if o.save {
+		if route, err = j.Route(transport.Save); err != nil {
+			return d, err
+		}
+	}
 	switch {
 	case !o.save:
 		d.SaveSkip = "save is disabled for this run"
-	case !j.Mode.CanWrite():
+	case route.Route == transport.Skip:
 		d.SaveSkip = "ACTIONS_CACHE_MODE=" + string(j.Mode) + " does not allow writing"
 	case len(after) == 0 && tp.files == 0:
 		d.SaveSkip = "the cache is empty"
@@ -179,7 +204,7 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		d.SaveSkip = "nothing changed since restore"
 	}
 	if d.SaveSkip != "" {
-		fmt.Fprintf(j.Env.Stdout, "upload skipped: %s\n", d.SaveSkip)
+		j.Env.Log().Printf("upload skipped: %s", d.SaveSkip)
 		return d, nil
 	}
 	if d.Unaccounted != "" {
@@ -218,6 +243,19 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		d.PrimaryKey = key
 		rs = &state.Restore{KeyPrefix: keys.Prefix}
 	}
+	if route.Route == transport.Off {
+		d.SaveSkip = "no cache service"
+		return d, j.Off(route.Reason)
+	}
+	t0 := j.Env.Now()
+	if err := tp.stage(j); err != nil {
+		return d, j.Fault("stage the target part", err)
+	}
+	if route.Route == transport.Nested {
+		// actions/cache/save uploads the entry's directories as they are
+		// now; save-finish prunes and reports.
+		return d, handOff(j, d, key, rs.KeyPrefix)
+	}
 	client, err := j.Client()
 	if err != nil {
 		d.SaveSkip = "no cache service"
@@ -226,10 +264,6 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 	d.Protocol = client.Protocol()
 	uctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	t0 := j.Env.Now()
-	if err := tp.stage(j); err != nil {
-		return d, j.Fault("stage the target part", err)
-	}
 	m := progress.Start(j.Env.Log(), j.Env.Clock(), "Sent", "Upload progress of "+key, -1)
 	n, err := upload(uctx, client, key, version, sources(j), j.Workspace(), m)
 	m.Stop()
@@ -243,7 +277,7 @@ func run(ctx context.Context, j *job.Job, o options) (*report.Data, error) {
 		return d, j.Fault("cache save failed", err)
 	}
 	d.SavedKey, d.SavedBytes, d.SaveSecs = key, n, j.Env.Now().Sub(t0).Seconds()
-	fmt.Fprintf(j.Env.Stdout, "saved %s: %s in %.1fs\n", key, report.Bytes(n), d.SaveSecs)
+	j.Env.Log().Printf("saved %s: %s in %.1fs", key, report.Bytes(n), d.SaveSecs)
 
 	pruneOld(ctx, j, o, rs.KeyPrefix, key, d)
 	return d, nil

@@ -56,7 +56,7 @@ func selectTargets(j *job.Job, workDirs []string, d *report.Data) *targetPart {
 			continue
 		}
 		for _, s := range sel.Skipped {
-			fmt.Fprintf(j.Env.Stdout, "target part: %s: %s\n", td.Dir, s)
+			j.Env.Log().Printf("target part: %s: %s", td.Dir, s)
 		}
 		d.TargetSkipped += len(sel.Skipped)
 		d.TargetDropped += sel.Dropped

@@ -96,7 +96,7 @@ func TestBackendFallback(t *testing.T) {
 			// the store's variables: sccache must run on the local disk cache.
 			src := filepath.Join(r.Dir, "lib.rs")
 			os.WriteFile(src, []byte("pub fn f() -> u32 { 7 }\n"), 0o644)
-			env := append(os.Environ(), "SCCACHE_REDIS=redis://"+open.Addr, "SCCACHE_AZURE_CONNECTION_STRING="+azConn(fakecache.DevAccountKey),
+			env := append(os.Environ(), "TMPDIR="+t.TempDir(), "SCCACHE_REDIS=redis://"+open.Addr, "SCCACHE_AZURE_CONNECTION_STRING="+azConn(fakecache.DevAccountKey),
 				"SCCACHE_AZURE_BLOB_CONTAINER=sccache")
 			for k, v := range s.Env {
 				env = append(env, k+"="+v)

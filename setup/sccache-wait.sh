@@ -5,7 +5,7 @@
 # server is killed the moment cargo exits: this runs the compile through the
 # sccache beside this script, then waits (at most 30 s) until the server has no
 # cache write pending. It then leaves the server's statistics in
-# <root>/stats/<port>-<mount namespace>.json when that directory exists, so the
+# <root>/stats/<port>-<container id>.json when that directory exists, so the
 # save step can count the hits and misses of servers that died with their
 # containers.
 #@environment@
@@ -26,8 +26,17 @@ while [ "$i" -lt 600 ]; do
 done
 stats="$(dirname "$0")/../stats"
 if [ -n "$j" ] && [ -d "$stats" ]; then
-  ns=$(readlink /proc/self/ns/mnt 2>/dev/null | tr -cd '0-9')
-  f="$stats/${SCCACHE_SERVER_PORT:-4226}-${ns:-0}.json"
+  # One id per container (its /tmp lives as long as it does; namespace
+  # numbers are reused), made once: the link appears complete or not at all.
+  port=${SCCACHE_SERVER_PORT:-4226}
+  idf="${TMPDIR:-/tmp}/.rustcache-sccache-$port"
+  if [ ! -s "$idf" ]; then
+    { cat /proc/sys/kernel/random/uuid 2>/dev/null || echo "$$-$(date +%s)"; } > "$idf.$$" 2>/dev/null &&
+      ln "$idf.$$" "$idf" 2>/dev/null
+    rm -f "$idf.$$"
+  fi
+  id=$(tr -cd '0-9a-f-' < "$idf" 2>/dev/null)
+  f="$stats/$port-${id:-0}.json"
   new=$(printf '%s' "$j" | sed -n 's/.*"compile_requests":\([0-9]*\).*/\1/p')
   old=$(sed -n 's/.*"compile_requests":\([0-9]*\).*/\1/p' "$f" 2>/dev/null)
   # Compiles finish out of order: keep the statistics that count the most.

@@ -361,7 +361,7 @@ func (p *plan) apply(ctx context.Context, e *runenv.Env, start time.Time) (*Resu
 	if res.Downloaded {
 		how = "downloaded and verified"
 	}
-	fmt.Fprintf(e.Stdout, "sccache %s (%s) %s: %s\n", p.version, p.target, how, p.sccachePath)
+	e.Log().Printf("sccache %s (%s) %s: %s", p.version, p.target, how, p.sccachePath)
 	return &Result{Version: p.version, Target: p.target, ContainerTarget: p.containerTarget, SccachePath: p.sccachePath,
 		Env: p.exports, CrossFiles: crossFiles, Downloaded: res.Downloaded}, nil
 }

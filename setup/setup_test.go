@@ -281,3 +281,57 @@ func readOnly(t *testing.T, dir string) {
 	}
 	t.Cleanup(func() { exec.Command("chattr", "-i", dir).Run() })
 }
+
+// TestMultiLineTokenMaskedLineByLine: the runner masks its log one line at
+// a time, so a github-token of several lines is registered line by line —
+// printed raw, its second line would have been a log line in clear.
+func TestMultiLineTokenMaskedLineByLine(t *testing.T) {
+	r := actiontest.New(t)
+	const first, second = "ghs_FIRSTLINEOFTOKEN0123", "SECONDLINEOFTOKEN4567"
+	s := r.Run("setup", map[string]string{"sccache-version": r.Version, "github-token": first + "\n" + second + "\n"}, nil)
+	if s.Code != 0 {
+		t.Fatalf("setup: exit %d\n%s", s.Code, s.Stdout)
+	}
+	lines := strings.Split(s.Stdout, "\n")
+	masks := map[string]int{}
+	for i, l := range lines {
+		switch {
+		case l == "::add-mask::"+first || l == "::add-mask::"+second:
+			masks[l] = i
+		case strings.Contains(l, first) || strings.Contains(l, second):
+			t.Errorf("line %d shows part of the token: %q", i+1, l)
+		}
+	}
+	if len(masks) != 2 {
+		t.Errorf("want an ::add-mask:: for each line of the token, got %v:\n%s", masks, s.Stdout)
+	}
+	for _, m := range masks {
+		if m > 1 {
+			t.Errorf("a mask printed on line %d, not before everything else:\n%s", m+1, s.Stdout)
+		}
+	}
+}
+
+// TestOddRootReachesLaterStepsExactly: a cache-root that holds "::", "<<",
+// "=" and the old fixed file-command delimiter (but no control character)
+// is a valid path; GITHUB_ENV, GITHUB_OUTPUT and GITHUB_PATH, read as the
+// runner reads them, carry exactly setup's names with it as their value.
+func TestOddRootReachesLaterStepsExactly(t *testing.T) {
+	r := actiontest.New(t)
+	root := filepath.Join(r.Temp, "odd::root<<EOF=x_GitHubActionsFileCommandDelimeter_")
+	s := r.Run("setup", map[string]string{"sccache-version": r.Version, "cache-root": root}, nil)
+	if s.Code != 0 {
+		t.Fatalf("setup: exit %d\n%s", s.Code, s.Stdout)
+	}
+	if s.Env["RUSTCACHE_ROOT"] != root || s.Outputs["cache-root"] != root {
+		t.Errorf("RUSTCACHE_ROOT = %q, output cache-root = %q, want %q", s.Env["RUSTCACHE_ROOT"], s.Outputs["cache-root"], root)
+	}
+	for k := range s.Env {
+		if !strings.HasPrefix(k, "SCCACHE_") && !strings.HasPrefix(k, "CARGO_") && k != "RUSTC_WRAPPER" && k != "RUSTCACHE_ROOT" {
+			t.Errorf("GITHUB_ENV sets %q", k)
+		}
+	}
+	if len(s.Path) != 1 || s.Path[0] != filepath.Join(root, "bin") {
+		t.Errorf("GITHUB_PATH = %q", s.Path)
+	}
+}

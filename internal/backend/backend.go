@@ -41,6 +41,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -235,15 +236,19 @@ func CrossNames(k Kind) (passthrough, volumes []string) {
 }
 
 // Secrets returns the credential values of backend k present in the
-// environment, and the passwords inside URL-valued ones, for masking.
+// environment, and the password inside any of its variables that holds a
+// URL, for masking.
 func Secrets(k Kind, getenv func(string) string) []string {
 	var out []string
-	for _, n := range families[k].secrets {
+	f := families[k]
+	for _, n := range f.names {
 		v := strings.TrimSpace(getenv(n))
 		if v == "" {
 			continue
 		}
-		out = append(out, v)
+		if slices.Contains(f.secrets, n) {
+			out = append(out, v)
+		}
 		out = append(out, urlPasswords(v)...)
 	}
 	return out

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -172,6 +173,10 @@ func TestSecretsAndRedact(t *testing.T) {
 	want := []string{"redis://user:p%40ss@host:6379", "p%40ss", "p@ss", "other"}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("secrets (-want +got):\n%s", d)
+	}
+	// A password inside a URL of a variable that is not itself a secret.
+	if got := Secrets(WebDAV, envOf(map[string]string{"SCCACHE_WEBDAV_ENDPOINT": "https://u:dav-pw@dav.example/"})); !slices.Contains(got, "dav-pw") {
+		t.Errorf("WebDAV endpoint password not masked: %v", got)
 	}
 	if r := Redact("dial redis://user:pw@host:1 and rediss://:x@h"); r != "dial redis://***@host:1 and rediss://***@h" {
 		t.Errorf("Redact = %q", r)

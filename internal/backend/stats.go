@@ -10,7 +10,7 @@ import (
 )
 
 // StatsDir is the directory, under the root, where the wrapper script leaves
-// each server's statistics as <port>-<mount namespace>.json.
+// each server's statistics as <port>-<container id>.json.
 const StatsDir = "stats"
 
 // ServerStats sums the statistics the wrapper left under dir, skipping the

@@ -6,14 +6,39 @@
 //     by AssetName for the runner's Target, verifies it against SHA256SUMS
 //     and keeps it in the tool cache, or builds the program from source when
 //     the action's tree is not a release (a branch, a fork, `uses: ./`);
-//   - the steps of action.yml, save/action.yml and restore/action.yml that
-//     hand the cache-service credentials from a container step to the Go
+//   - the steps of the action files (EntryPoints) that hand the cache keys and
+//     paths to the nested actions/cache steps, and, in the fast entry points
+//     only, the cache-service credentials from a container step to the Go
 //     step (see docs/runtime-credentials.md).
 //
 // The release workflow (.github/workflows/release.yml) builds one binary per
 // entry of Targets; the tests check that it, bootstrap.sh and this package
 // agree.
 package bootstrap
+
+// EntryPoint is one action file users reference (`uses: org/rustcache-action`
+// plus its directory).
+type EntryPoint struct {
+	Path string // action file, relative to the repository root
+	// Container is true for the fast entry points, which hold the credential
+	// container step: the runner pulls its image at job set-up, so they need
+	// Docker on Linux runners. The others must never make a runner pull one.
+	Container bool
+}
+
+// EntryPoints are every action file of the repository.
+var EntryPoints = []EntryPoint{
+	{"action.yml", false}, {"restore/action.yml", false}, {"save/action.yml", false},
+	{"fast/action.yml", true}, {"fast/save/action.yml", true},
+}
+
+// ActionsCache is the repository of the JavaScript actions the entry points
+// nest (restore and save), and ActionsCacheCommit the commit they are pinned
+// to: actions/cache v6.1.0.
+const (
+	ActionsCache       = "actions/cache"
+	ActionsCacheCommit = "55cc8345863c7cc4c66a329aec7e433d2d1c52a9"
+)
 
 // Program is the base name of the program and of its release assets.
 const Program = "rustcache-action"

@@ -20,11 +20,11 @@ import (
 // them as step outputs, and the Go step that takes them from its env. These
 // tests run the three pieces of shell as the runner would, chained.
 
-// actionFiles are the composite actions with a cache step, and that step.
+// actionFiles are the entry points with the credential container step (the
+// fast ones), and the cache step it hands over to.
 var actionFiles = []struct{ path, step string }{
-	{"action.yml", "restore"},
-	{"restore/action.yml", "restore"},
-	{"save/action.yml", "save"},
+	{"fast/action.yml", "restore"},
+	{"fast/save/action.yml", "save"},
 }
 
 // handoffVars are the variables the runner gives container steps but not
@@ -341,7 +341,7 @@ func TestCredentialStepsAgree(t *testing.T) {
 
 func TestProbe(t *testing.T) {
 	needShells(t)
-	run, _ := findStep(t, readAction(t, "action.yml"), "probe").field("run")
+	run, _ := findStep(t, readAction(t, "fast/action.yml"), "probe").field("run")
 	for _, tc := range []struct {
 		env  map[string]string
 		want string

@@ -89,7 +89,7 @@ func (b *blobUploader) put(ctx context.Context, op, query string, h http.Header,
 			drain(resp)
 			return nil
 		default:
-			return statusError(op, resp, false)
+			return b.h.statusError(op, resp, false)
 		}
 	}
 }

@@ -56,6 +56,10 @@ type Config struct {
 	HTTP *retryablehttp.Client
 	// UserAgent is sent with every request (default "rustcache-action").
 	UserAgent string
+	// Redact, when set, removes credentials from a service's message before
+	// it is shortened and kept (the step's ghcmd.Log.Redact). The runtime
+	// token is always removed.
+	Redact func(string) string
 
 	// UploadChunkSize is the size of one v1 PATCH chunk or one v2 block; a
 	// v2 save whose whole stream fits in one chunk is sent with a single Put
@@ -157,6 +161,7 @@ func New(cfg Config) (Client, error) {
 		http:      cfg.HTTP,
 		token:     strings.TrimSpace(cfg.Getenv("ACTIONS_RUNTIME_TOKEN")),
 		userAgent: cfg.UserAgent,
+		redact:    cfg.Redact,
 	}
 	switch proto {
 	case ProtocolV2:

@@ -74,12 +74,12 @@ func (d *downloader) run(ctx context.Context, w io.Writer) (int64, int64, error)
 			return 0, -1, err
 		}
 		if resp.StatusCode != http.StatusOK {
-			return 0, -1, statusError(d.op, resp, false)
+			return 0, -1, d.h.statusError(d.op, resp, false)
 		}
 		return d.stream(ctx, resp, w)
 	case http.StatusPartialContent:
 	default:
-		return 0, -1, statusError(d.op, resp, false)
+		return 0, -1, d.h.statusError(d.op, resp, false)
 	}
 
 	start, end, total, err := parseContentRange(resp.Header.Get("Content-Range"))
@@ -244,7 +244,7 @@ func (d *downloader) fetch(ctx context.Context, off, n int64, buf []byte) ([]byt
 			continue
 		}
 		if resp.StatusCode != http.StatusPartialContent {
-			return nil, statusError(d.op, resp, false)
+			return nil, d.h.statusError(d.op, resp, false)
 		}
 		start, end, _, err := parseContentRange(resp.Header.Get("Content-Range"))
 		if err != nil || start != off || end != off+n-1 {
@@ -343,7 +343,7 @@ func (d *downloader) rest(ctx context.Context, offset int64, w io.Writer) (int64
 			attempt--
 			continue
 		default:
-			return written, statusError(d.op, resp, false)
+			return written, d.h.statusError(d.op, resp, false)
 		}
 		want := resp.ContentLength
 		if want >= 0 && resp.StatusCode == http.StatusOK {

@@ -4,8 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/org/rustcache-action/internal/ghcmd"
 )
 
 // Errors a caller tells apart with errors.Is. None of them should fail a build:
@@ -30,6 +34,10 @@ var (
 	// characters, containing a comma, or more than 10 keys in one lookup.
 	// Unlike the others it is a bug or a configuration error.
 	ErrInvalidKey = errors.New("invalid cache key")
+	// ErrUntrustedEntry means a lookup's answer named an entry whose key no
+	// key of the lookup asks for, or a key with control characters: a
+	// hostile or broken service. The entry is not restored.
+	ErrUntrustedEntry = errors.New("cache service named an entry this lookup did not ask for")
 )
 
 // Limits on keys, as the official client enforces them.
@@ -54,6 +62,24 @@ func checkKeys(keys []string) error {
 		}
 	}
 	return nil
+}
+
+// checkMatch vets the key a lookup's answer names (what the service says,
+// and what a crafted entry may have been saved under): it must hold no
+// control character and start with one of the lookup's keys — the services
+// match each as a prefix — (compared case-insensitively: v1 servers fold
+// case), or it is refused
+// before it reaches an output, a log line or the summary.
+func checkMatch(op, matched, key string, restoreKeys []string) error {
+	if ghcmd.HasControl(matched) {
+		return fmt.Errorf("%s: %w: its key %s holds control characters", op, ErrUntrustedEntry, strconv.Quote(ghcmd.Cut(matched, MaxMessage)))
+	}
+	for _, rk := range append([]string{key}, restoreKeys...) {
+		if len(matched) >= len(rk) && strings.EqualFold(matched[:len(rk)], rk) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s: %w: key %q", op, ErrUntrustedEntry, ghcmd.Cut(matched, MaxMessage))
 }
 
 // StatusError describes one failed cache-service or storage operation. It
@@ -118,20 +144,34 @@ func statusKind(status int, code string, reserving bool) error {
 	return nil
 }
 
-// cleanMessage keeps a service message printable and short.
-func cleanMessage(s string) string {
+// MaxMessage bounds what is kept of a service's message, in bytes.
+const MaxMessage = 300
+
+// signatureRE finds the signature of a signed storage URL a service may
+// repeat in its message.
+var signatureRE = regexp.MustCompile(`(?i)\bsig=[^&\s"'<>]+`)
+
+// clean makes a service's message safe to keep and show: the credentials
+// this client sent (the runtime token, anything Config.Redact knows, a
+// signed URL's signature) are replaced by "***" and control characters
+// become spaces first, and only then is it cut to MaxMessage bytes
+// (never inside a character) — so a credential straddling the cut leaves
+// no prefix behind.
+func (h *httpClient) clean(s string) string {
+	if h.token != "" {
+		s = strings.ReplaceAll(s, h.token, "***")
+	}
+	if h.redact != nil {
+		s = h.redact(s)
+	}
 	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
 			return ' '
 		}
 		return r
 	}, s)
-	s = strings.TrimSpace(s)
-	const limit = 300
-	if len(s) > limit {
-		s = s[:limit] + "…"
-	}
-	return s
+	s = signatureRE.ReplaceAllString(s, "sig=***")
+	return ghcmd.Cut(strings.TrimSpace(s), MaxMessage)
 }
 
 // transportError wraps a failure to reach the service. Go's *url.Error

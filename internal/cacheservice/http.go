@@ -21,6 +21,7 @@ type httpClient struct {
 	http      *retryablehttp.Client
 	token     string
 	userAgent string
+	redact    func(string) string // Config.Redact
 }
 
 // request describes one HTTP exchange.
@@ -94,21 +95,23 @@ func readAll(op string, resp *http.Response, limit int64) ([]byte, error) {
 // statusError turns a non-success response into a *StatusError, reading
 // what the service said. reserving marks the operations for which 409 means
 // ErrAlreadyExists. It closes the body.
-func statusError(op string, resp *http.Response, reserving bool) error {
+func (h *httpClient) statusError(op string, resp *http.Response, reserving bool) error {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	_ = resp.Body.Close()
 	code, msg := parseErrorBody(b)
+	code = h.clean(code)
 	return &StatusError{
 		Op:         op,
 		StatusCode: resp.StatusCode,
 		Code:       code,
-		Message:    msg,
+		Message:    h.clean(msg),
 		kind:       statusKind(resp.StatusCode, code, reserving),
 	}
 }
 
 // parseErrorBody understands twirp errors ({"code","msg"}), the v1 services'
-// JSON ({"message"} or act's {"error"}) and Azure Storage XML errors.
+// JSON ({"message"} or act's {"error"}) and Azure Storage XML errors. What it
+// returns is the service's text as sent: clean it before use.
 func parseErrorBody(b []byte) (code, msg string) {
 	s := strings.TrimSpace(string(b))
 	if s == "" {
@@ -129,7 +132,7 @@ func parseErrorBody(b []byte) (code, msg string) {
 			if msg == "" {
 				msg = str("error")
 			}
-			return cleanMessage(code), cleanMessage(msg)
+			return code, msg
 		}
 	}
 	if strings.HasPrefix(s, "<") {
@@ -140,9 +143,9 @@ func parseErrorBody(b []byte) (code, msg string) {
 		if xml.Unmarshal(b, &e) == nil {
 			// Azure appends request ids and times on later lines.
 			first, _, _ := strings.Cut(e.Message, "\n")
-			return cleanMessage(e.Code), cleanMessage(first)
+			return e.Code, first
 		}
 	}
 	first, _, _ := strings.Cut(s, "\n")
-	return "", cleanMessage(first)
+	return "", first
 }

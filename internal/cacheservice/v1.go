@@ -73,7 +73,7 @@ func (c *v1Client) find(ctx context.Context, keys []string, version string) (*v1
 		drain(resp)
 		return nil, nil
 	case resp.StatusCode/100 != 2:
-		return nil, statusError(op, resp, false)
+		return nil, c.h.statusError(op, resp, false)
 	}
 	b, err := readAll(op, resp, 1<<20)
 	if err != nil {
@@ -99,6 +99,9 @@ func (c *v1Client) Lookup(ctx context.Context, key string, restoreKeys []string,
 		return nil, err
 	}
 	matched := found.CacheKey
+	if err := checkMatch("v1 lookup", matched, key, restoreKeys); err != nil {
+		return nil, err
+	}
 	e := &Entry{
 		Key:      matched,
 		Version:  version,
@@ -192,7 +195,7 @@ func (c *v1Client) reserve(ctx context.Context, key, version string, size int64)
 		return 0, err
 	}
 	if resp.StatusCode/100 != 2 {
-		err := statusError(op, resp, true)
+		err := c.h.statusError(op, resp, true)
 		if se, ok := err.(*StatusError); ok && se.kind == nil && resp.StatusCode == http.StatusBadRequest {
 			se.kind = ErrRefused // e.g. over the size cap
 		}
@@ -223,7 +226,7 @@ func (c *v1Client) patch(ctx context.Context, resource string, off int64, data [
 		return err
 	}
 	if resp.StatusCode/100 != 2 {
-		return statusError(op, resp, false)
+		return c.h.statusError(op, resp, false)
 	}
 	drain(resp)
 	return nil
@@ -242,7 +245,7 @@ func (c *v1Client) commit(ctx context.Context, resource string, size int64) erro
 		return err
 	}
 	if resp.StatusCode/100 != 2 {
-		return statusError(op, resp, false)
+		return c.h.statusError(op, resp, false)
 	}
 	drain(resp)
 	return nil

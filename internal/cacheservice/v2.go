@@ -81,7 +81,7 @@ func (c *v2Client) rpc(ctx context.Context, method string, in any, reserving boo
 		return nil, err
 	}
 	if resp.StatusCode/100 != 2 {
-		return nil, statusError(op, resp, reserving)
+		return nil, c.h.statusError(op, resp, reserving)
 	}
 	b, err := readAll(op, resp, 1<<20)
 	if err != nil {
@@ -95,8 +95,8 @@ func (c *v2Client) rpc(ctx context.Context, method string, in any, reserving boo
 }
 
 // refused builds the error for an ok=false answer.
-func refused(op string, a rpcAnswer) error {
-	msg := cleanMessage(a.str("message"))
+func (h *httpClient) refused(op string, a rpcAnswer) error {
+	msg := h.clean(a.str("message"))
 	kind := ErrRefused
 	if strings.Contains(strings.ToLower(msg), "already exists") {
 		kind = ErrAlreadyExists
@@ -133,6 +133,9 @@ func (c *v2Client) Lookup(ctx context.Context, key string, restoreKeys []string,
 	matched := a.str("matched_key")
 	if matched == "" {
 		matched = key
+	}
+	if err := checkMatch("v2 GetCacheEntryDownloadURL", matched, key, restoreKeys); err != nil {
+		return nil, err
 	}
 	e := &Entry{
 		Key:      matched,
@@ -182,7 +185,7 @@ func (c *v2Client) create(ctx context.Context, key, version string) (string, err
 		return "", err
 	}
 	if !a.ok() {
-		return "", refused(op, a)
+		return "", c.h.refused(op, a)
 	}
 	u := a.str("signed_upload_url")
 	if u == "" {
@@ -251,7 +254,7 @@ func (c *v2Client) Save(ctx context.Context, key, version string, r io.Reader) (
 		return 0, err
 	}
 	if !a.ok() {
-		return 0, refused(op, a)
+		return 0, c.h.refused(op, a)
 	}
 	return size, nil
 }

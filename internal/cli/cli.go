@@ -31,6 +31,8 @@ commands:
   setup     install sccache, export its environment, merge the cross configuration
   restore   restore the sccache disk cache from the GitHub Actions cache
   save      stop sccache, trim and save the disk cache, write the job report
+  restore-finish, save-finish
+            complete a restore or save handed to the nested actions/cache step
   version   print the program version
 `
 
@@ -48,6 +50,10 @@ func Main(ctx context.Context, args []string, e *runenv.Env) int {
 		err = restore.Run(ctx, e)
 	case "save":
 		err = save.Run(ctx, e)
+	case "restore-finish":
+		err = restore.Finish(ctx, e)
+	case "save-finish":
+		err = save.Finish(ctx, e)
 	case "version", "--version":
 		fmt.Fprintln(e.Stdout, "rustcache-action", Version)
 		return ExitOK

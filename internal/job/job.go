@@ -27,6 +27,7 @@ import (
 	"github.com/org/rustcache-action/internal/runenv"
 	"github.com/org/rustcache-action/internal/sccache"
 	"github.com/org/rustcache-action/internal/state"
+	"github.com/org/rustcache-action/internal/transport"
 	"github.com/org/rustcache-action/internal/workdir"
 )
 
@@ -57,6 +58,9 @@ func Open(e *runenv.Env, r *inputs.Reader) (*Job, error) {
 	j := &Job{Env: e}
 	// Masked before anything else is printed or sent.
 	j.Mask(e.Getenv("ACTIONS_RUNTIME_TOKEN"))
+	if err := transport.CheckForce(e.Getenv(transport.ForceVar)); err != nil {
+		return nil, err
+	}
 	root := r.AbsPath("cache-root", "")
 	if root == "" {
 		root = e.Getenv("RUSTCACHE_ROOT")
@@ -93,8 +97,8 @@ func (j *Job) Redact(s string) string { return j.Env.Log().Redact(s) }
 
 // TimeoutVar names an environment variable that, set to a positive Go
 // duration such as "90s", bounds a restore or save more finely than the
-// timeout-minutes input, and wins over it. Tests use it to bound a service
-// that accepts a request and never answers.
+// timeout-minutes input (setup: setup-timeout-minutes), and wins over it.
+// Tests use it to bound a service that accepts a request and never answers.
 const TimeoutVar = "RUSTCACHE_TIMEOUT"
 
 // Timeout is the bound of this step's cache transfer: TimeoutVar when it
@@ -155,7 +159,40 @@ func (j *Job) Version() string {
 
 // Client connects to the cache service.
 func (j *Job) Client() (cacheservice.Client, error) {
-	return cacheservice.New(cacheservice.Config{Getenv: j.Env.Getenv, HTTP: j.Env.Client()})
+	return cacheservice.New(cacheservice.Config{Getenv: j.Env.Getenv, HTTP: j.Env.Client(), Redact: j.Redact})
+}
+
+// Route decides how this step moves the entry (see package transport).
+func (j *Job) Route(op transport.Op) (transport.Decision, error) {
+	f := transport.FactsFromEnv(j.Env.Getenv)
+	f.Op = op
+	_, err := j.Client()
+	f.Credentials = err == nil
+	return transport.Choose(f)
+}
+
+// HandOff writes the outputs the nested actions/cache step (named by step)
+// takes: handoff, key, path (EntryDirs, one a line) and extra, and says in
+// the log which step moves the entry. actions/cache files the entry under the
+// version of these paths as given (absolute, so tied to the root), while the
+// program's own client uses Version (the same for every root): an entry one
+// route saved is not found by the other. Each runner kind always takes the
+// same route, so this splits entries only between runner kinds.
+func (j *Job) HandOff(step, key string, extra map[string]string) error {
+	var cmds runenv.Commands
+	cmds.SetOutput("handoff", "actions-cache")
+	cmds.SetOutput("key", key)
+	cmds.SetOutput("path", strings.Join(j.EntryDirs(), "\n"))
+	for k, v := range extra {
+		cmds.SetOutput(k, v)
+	}
+	j.Env.Log().Printf("the cache service's credentials do not reach this step: %s moves %s", step, key)
+	return cmds.Commit(j.Env)
+}
+
+// Off says once, clearly, why the cache is not persisted on this runner.
+func (j *Job) Off(reason string) error {
+	return j.Fault("cache persistence is off", fmt.Errorf("%w: %s; sccache still runs with a local cache; see the README section \"Runtime credentials\"", cacheservice.ErrUnavailable, reason))
 }
 
 // CacheDir is the sccache directory under the root. It is derived from the
@@ -222,7 +259,7 @@ func (j *Job) advice(err error) string {
 		return "the cache service refused this job's token (read-only, as for pull requests from forks, or expired): a later run tries again"
 	case errors.Is(err, cacheservice.ErrRefused):
 		return "the cache service declined the request: if the repository's cache storage is full, lower cache-size or delete entries under Actions › Caches"
-	case errors.Is(err, archive.ErrUnsafe), errors.Is(err, archive.ErrCorrupt):
+	case errors.Is(err, archive.ErrUnsafe), errors.Is(err, archive.ErrCorrupt), errors.Is(err, cacheservice.ErrUntrustedEntry):
 		return "the entry is skipped and the next save replaces it; delete it under Actions › Caches if this repeats"
 	case errors.Is(err, cacheservice.ErrUnavailable), errors.Is(err, ErrNoSetup), errors.As(err, &pe):
 		return ""

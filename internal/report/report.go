@@ -7,6 +7,8 @@ package report
 import (
 	"fmt"
 	"strings"
+
+	"github.com/org/rustcache-action/internal/ghcmd"
 )
 
 // Data is everything the summary shows. Zero values render as "—".
@@ -63,6 +65,7 @@ type Data struct {
 	SavedBytes int64
 	SaveSecs   float64
 	SaveSkip   string // why nothing was uploaded
+	SavedBy    string // the step that uploaded the entry, when not this program
 	Pruned     int
 	PruneNote  string
 	CacheMode  string
@@ -95,7 +98,7 @@ func (d *Data) Markdown() string {
 		if v == "" {
 			v = "—"
 		}
-		fmt.Fprintf(&b, "| %s | %s |\n", k, strings.ReplaceAll(v, "|", `\|`))
+		fmt.Fprintf(&b, "| %s | %s |\n", k, Cell(v))
 	}
 	row("sccache", strings.TrimSpace(d.SccacheVersion+" "+paren(d.Target)))
 	row("Runner", d.Platform)
@@ -212,6 +215,9 @@ func (d *Data) saved() string {
 	if d.SavedKey == "" {
 		return "not saved"
 	}
+	if d.SavedBy != "" {
+		return fmt.Sprintf("handed to %s (%s)", d.SavedBy, Bytes(d.SizeAfter))
+	}
 	return fmt.Sprintf("uploaded %s in %.1f s", Bytes(d.SavedBytes), d.SaveSecs)
 }
 
@@ -233,7 +239,18 @@ func code(s string) string {
 	if s == "" {
 		return ""
 	}
+	if strings.Contains(s, "`") {
+		return "`` " + s + " ``"
+	}
 	return "`" + s + "`"
+}
+
+// Cell makes text safe inside one cell of a markdown table: keys and
+// messages come from the user, the cache service or the file system, so a
+// line break (which would end the table), a "|" (which would end the cell)
+// or an HTML tag (which the summary would render) is shown as text.
+func Cell(s string) string {
+	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;").Replace(ghcmd.Clean(s))
 }
 
 // Bytes formats a byte count with binary units.

@@ -3,7 +3,8 @@ package runenv
 import (
 	"crypto/rand"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/org/rustcache-action/internal/ghcmd"
 )
@@ -61,7 +62,7 @@ func (c *Commands) Commit(e *Env) error {
 		m    map[string]string
 	}{{ghcmd.Env, "GITHUB_ENV", c.env}, {ghcmd.Output, "GITHUB_OUTPUT", c.outputs}} {
 		what := map[ghcmd.Kind]string{ghcmd.Env: "env", ghcmd.Output: "output"}[kv.kind]
-		for _, k := range sortedKeys(kv.m) {
+		for _, k := range slices.Sorted(maps.Keys(kv.m)) {
 			rec, err := ghcmd.Record(kv.kind, k, kv.m[k], rand.Reader)
 			if err != nil {
 				return fmt.Errorf("%s %s: %w", kv.file, k, err)
@@ -76,7 +77,7 @@ func (c *Commands) Commit(e *Env) error {
 		}
 		add("GITHUB_PATH", rec, "path "+p)
 	}
-	for _, f := range sortedFiles(files) {
+	for _, f := range slices.Sorted(maps.Keys(files)) {
 		if err := ghcmd.Append(f, files[f]...); err != nil {
 			return err
 		}
@@ -95,22 +96,4 @@ func (e *Env) AppendSummary(md string) (bool, error) {
 		return false, nil
 	}
 	return true, ghcmd.Append(f, md)
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func sortedFiles(m map[string][]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/org/rustcache-action/internal/ghcmd"
 	"github.com/org/rustcache-action/internal/httpx"
 	"github.com/org/rustcache-action/internal/progress"
-	"github.com/sethvargo/go-githubactions"
 )
 
 // Env is the injected outside world.
@@ -94,10 +93,10 @@ func FromMap(m map[string]string, w io.Writer, hc *http.Client) *Env {
 	}
 }
 
-// Input returns the trimmed value of an action input (INPUT_<NAME>, as the
-// runner names it).
+// Input returns the trimmed value of an action input: the runner passes
+// input "name" as INPUT_<NAME>, upper-cased, spaces as underscores.
 func (e *Env) Input(name string) string {
-	return githubactions.New(githubactions.WithGetenv(e.Getenv)).GetInput(name)
+	return strings.TrimSpace(e.Getenv("INPUT_" + strings.ToUpper(strings.ReplaceAll(name, " ", "_"))))
 }
 
 // Log is the step's log: every workflow command (annotations, masks,

@@ -30,3 +30,12 @@ func TestDefaultRoot(t *testing.T) {
 		}
 	}
 }
+
+func TestInput(t *testing.T) {
+	e := FromMap(map[string]string{"INPUT_CACHE-ROOT": " /r \n", "INPUT_WITH_SPACE": "x"}, io.Discard, nil)
+	for name, want := range map[string]string{"cache-root": "/r", "with space": "x", "missing": ""} {
+		if got := e.Input(name); got != want {
+			t.Errorf("Input(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

@@ -104,6 +104,9 @@ type Restore struct {
 	Targets []TargetRestore `json:"targets,omitempty"`
 	// CargoHomeFiles counts the files put back into cargo home.
 	CargoHomeFiles int `json:"cargo_home_files,omitempty"`
+	// Handoff names the step that moves the entry when this program does
+	// not (actions/cache/restore); restore-finish completes the record.
+	Handoff string `json:"handoff,omitempty"`
 }
 
 // Path is the state file's path under root.

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/org/rustcache-action/internal/actiontest"
+	"github.com/org/rustcache-action/internal/bootstrap"
 	"github.com/org/rustcache-action/internal/fakerelease"
 	"github.com/org/rustcache-action/internal/testkit"
 	"github.com/org/rustcache-action/internal/workload"
@@ -79,9 +80,17 @@ func runAct(t *testing.T, dir, workflow, cacheServer string, env map[string]stri
 	t.Helper()
 	act := testkit.NeedTool(t, "act")
 	out := t.TempDir()
+	interop, err := filepath.Abs("../interop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// act resolves the action files' nested actions/cache steps at job
+	// set-up, skipped or not: the stand-in takes the pinned commit's place.
 	args := []string{"-W", ".github/workflows/" + workflow, "-P", "ubuntu-latest=-self-hosted",
 		"--cache-server-addr", "127.0.0.1", "--cache-server-path", cacheServer,
-		"--artifact-server-addr", "127.0.0.1", "--env", "E2E_OUT=" + out}
+		"--artifact-server-addr", "127.0.0.1", "--env", "E2E_OUT=" + out,
+		"--local-repository", bootstrap.ActionsCache + "@" + bootstrap.ActionsCacheCommit + "=" + filepath.Join(interop, "actions-cache"),
+		"--env", "ACTIONS_CACHE_STANDIN_MODULES=" + filepath.Join(interop, "node_modules")}
 	for k, v := range env {
 		args = append(args, "--env", k+"="+v)
 	}
@@ -92,7 +101,7 @@ func runAct(t *testing.T, dir, workflow, cacheServer string, env map[string]stri
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	start := time.Now()
-	err := cmd.Run()
+	err = cmd.Run()
 	r := &actRun{log: log.String(), elapsed: time.Since(start)}
 	// The full log is kept only when the test fails, for reading afterwards.
 	keep := filepath.Join(os.TempDir(), fmt.Sprintf("rustcache-e2e-%s-%d.log", strings.TrimSuffix(workflow, ".yml"), time.Now().UnixNano()))
