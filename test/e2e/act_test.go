@@ -279,7 +279,10 @@ func TestActTargetPart(t *testing.T) {
 		if err := workload.AddDependency(ws); err != nil {
 			t.Fatal(err)
 		}
-		out, err := exec.Command("cargo", "metadata", "--manifest-path", filepath.Join(ws, "Cargo.toml"), "--format-version=1", "-q").CombinedOutput()
+		// In the workspace, so its offline registry configuration applies.
+		cmd := exec.Command("cargo", "metadata", "--format-version=1", "-q")
+		cmd.Dir = ws
+		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("update Cargo.lock: %v\n%s", err, out)
 		}
