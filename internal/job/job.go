@@ -69,6 +69,10 @@ func Open(e *runenv.Env, r *inputs.Reader) (*Job, error) {
 		root = e.DefaultRoot()
 	}
 	j.Root, j.FailOnError, j.Mode = root, r.Bool("fail-on-cache-error", false), cacheservice.ModeFromEnv(e.Getenv)
+	// A root under a regular file is a misconfiguration, not a missing setup.
+	if err := rootdir.NotDirectory(root); err != nil {
+		r.Check(false, "cache-root", root, "expected the directory given to the setup step: "+err.Error())
+	}
 	// A state file that cannot be read (a link planted in its place, a cut
 	// file) means no usable setup: restore says so, save warns.
 	st, err := state.Load(root)

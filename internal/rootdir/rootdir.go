@@ -83,6 +83,24 @@ func Check(root string) error {
 	return nil
 }
 
+// NotDirectory reports a root that can never be one: the path itself, or a
+// directory above it, is an existing non-directory (a cache-root under a
+// regular file). A missing root is no error here.
+func NotDirectory(root string) error {
+	for d := root; ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		switch {
+		case err == nil && !fi.IsDir():
+			return fmt.Errorf("%q is not a directory", d)
+		case err == nil:
+			return nil
+		}
+		if filepath.Dir(d) == d {
+			return nil
+		}
+	}
+}
+
 // checkParent finds the nearest existing directory above a missing root and
 // checks it can receive the root.
 func checkParent(root string) error {

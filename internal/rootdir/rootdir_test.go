@@ -149,3 +149,29 @@ func TestInstalled(t *testing.T) {
 		t.Errorf("Sccache(linux) = %q", got)
 	}
 }
+
+func TestNotDirectory(t *testing.T) {
+	top := t.TempDir()
+	file := filepath.Join(top, "a-file")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		root  string
+		wrong bool
+	}{
+		{root: top},
+		{root: filepath.Join(top, "missing", "root")},
+		{root: file, wrong: true},
+		{root: filepath.Join(file, "root"), wrong: true},
+		{root: filepath.Join(file, "deeper", "root"), wrong: true},
+	} {
+		err := NotDirectory(tc.root)
+		if (err != nil) != tc.wrong {
+			t.Errorf("NotDirectory(%q) = %v, want an error: %v", tc.root, err, tc.wrong)
+		}
+		if err != nil && !strings.Contains(err.Error(), "is not a directory") {
+			t.Errorf("NotDirectory(%q) = %v", tc.root, err)
+		}
+	}
+}
