@@ -104,7 +104,9 @@ func TestBackendFallback(t *testing.T) {
 			cmd := exec.Command(s.Env["RUSTC_WRAPPER"], rustc, "--crate-type", "lib", "--crate-name", "probe", "--emit", "link", "-o", filepath.Join(r.Dir, "libprobe.rlib"), src)
 			cmd.Env = env
 			out, err := cmd.CombinedOutput()
-			exec.Command(filepath.Join(root, "bin", "sccache"), "--stop-server").Run()
+			stop := exec.Command(filepath.Join(root, "bin", "sccache"), "--stop-server")
+			stop.Env = env // the job's port: the server the compile started
+			stop.Run()
 			if err != nil {
 				t.Fatalf("compile through the wrapper: %v\n%s", err, out)
 			}

@@ -80,7 +80,12 @@ func TestSetupExportsAndInstalls(t *testing.T) {
 	// statistics, which starts one there: the runner stops it at cleanup.
 	addr = net.JoinHostPort("127.0.0.1", s.Env["SCCACHE_SERVER_PORT"])
 	cmd := exec.Command(want["RUSTC_WRAPPER"], "--version")
-	cmd.Env = append(os.Environ(), "SCCACHE_SERVER_PORT="+s.Env["SCCACHE_SERVER_PORT"])
+	// The job's environment as setup exported it: its port, and the
+	// configuration that gives a server on a busy runner time to start.
+	cmd.Env = os.Environ()
+	for k, v := range s.Env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.HasPrefix(string(out), "sccache ") {
 		t.Errorf("installed sccache --version: %v %q", err, out)
