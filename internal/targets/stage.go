@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/org/rustcache-action/internal/safefile"
 )
 
 // ManifestFile names, in a staging directory, the JSON list that maps each
@@ -33,24 +35,38 @@ const cacheDirTag = "Signature: 8a477f597d28d172789f06886806bc55\n" +
 	"# This file is a cache directory tag created by cargo.\n" +
 	"# For information about cache directory tags see https://bford.info/cachedir/\n"
 
-// Stage writes the selected files of every selection under dest (which it
-// empties first): hard links where the file system allows, else copies with
-// their modes and modification times, in dest/<n>/, plus the manifest naming
-// each one's target directory relative to workspace.
+// Stage writes the selected files of every selection to dest: hard links
+// where the file system allows, else copies with their modes and
+// modification times, in dest/<n>/, plus the manifest naming each one's
+// target directory relative to workspace. The files are written into a new
+// directory beside dest that then replaces it, so two saves sharing a root
+// (two jobs on one self-hosted runner) never write into each other's
+// staging, and a reader sees a complete staging, old or new.
 func Stage(dest, workspace string, sels []*Selection) error {
-	if err := os.RemoveAll(dest); err != nil {
-		return fmt.Errorf("could not clear %q: %w", dest, err)
+	tmp, err := os.MkdirTemp(filepath.Dir(dest), "."+filepath.Base(dest)+"-*")
+	if err != nil {
+		return fmt.Errorf("could not create a staging directory beside %q: %w", dest, err)
 	}
-	if err := os.MkdirAll(dest, 0o755); err != nil {
-		return fmt.Errorf("could not create %q: %w", dest, err)
+	defer os.RemoveAll(tmp)
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return fmt.Errorf("could not create %q: %w", tmp, err)
 	}
+	if err := stageInto(tmp, workspace, sels); err != nil {
+		return err
+	}
+	return swapDir(tmp, dest)
+}
+
+// stageInto writes the selections and the manifest into the new directory
+// dir.
+func stageInto(dir, workspace string, sels []*Selection) error {
 	var man []manifestEntry
 	for i, s := range sels {
 		n := strconv.Itoa(i)
 		man = append(man, manifestEntry{N: n, Dir: relName(workspace, s.Dir)})
 		for _, f := range s.Files {
 			src := filepath.Join(s.Dir, filepath.FromSlash(f))
-			dst := filepath.Join(dest, n, filepath.FromSlash(f))
+			dst := filepath.Join(dir, n, filepath.FromSlash(f))
 			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 				return fmt.Errorf("could not create %q: %w", filepath.Dir(dst), err)
 			}
@@ -66,10 +82,28 @@ func Stage(dest, workspace string, sels []*Selection) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", ManifestFile, err)
 	}
-	if err := os.WriteFile(filepath.Join(dest, ManifestFile), append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("could not write %q: %w", filepath.Join(dest, ManifestFile), err)
+	return safefile.Write(filepath.Join(dir, ManifestFile), append(b, '\n'), 0o644)
+}
+
+// swapDir puts the directory next in the place of dest (which may be
+// missing, or a link or file planted there): dest is moved aside and
+// removed, and next renamed into place. When another Stage swaps at the
+// same moment, one of them wins and the other tries again, a bounded number
+// of times.
+func swapDir(next, dest string) error {
+	var err error
+	for range 10 {
+		old := next + ".old"
+		if rerr := os.Rename(dest, old); rerr == nil {
+			os.RemoveAll(old)
+		} else if !errors.Is(rerr, fs.ErrNotExist) {
+			return fmt.Errorf("could not replace %q: %w", dest, rerr)
+		}
+		if err = os.Rename(next, dest); err == nil {
+			return nil
+		}
 	}
-	return nil
+	return fmt.Errorf("could not put the staging in place at %q: %w", dest, err)
 }
 
 // relName names a target directory in the manifest.

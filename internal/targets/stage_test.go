@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"testing"
 	"time"
 
@@ -174,5 +175,43 @@ func TestRestoreRefusesSymlinksAndReadOnlyDirs(t *testing.T) {
 			}
 			t.Log(res[0].Problem)
 		})
+	}
+}
+
+// TestStageConcurrently: two saves sharing a root stage at the same time;
+// neither fails, and the staging in place afterwards is complete.
+func TestStageConcurrently(t *testing.T) {
+	work := t.TempDir()
+	dir := filepath.Join(work, "target")
+	var files []string
+	for i := range 50 {
+		f := filepath.Join("release", "deps", "lib"+strconv.Itoa(i)+".rlib")
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, filepath.ToSlash(f))
+	}
+	dest := filepath.Join(t.TempDir(), "targets")
+	sels := []*Selection{{Dir: dir, Files: files}}
+	errs := make(chan error, 8)
+	for range cap(errs) {
+		go func() { errs <- Stage(dest, work, sels) }()
+	}
+	for range cap(errs) {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	for _, f := range append(files, "../"+ManifestFile) {
+		if _, err := os.Stat(filepath.Join(dest, "0", filepath.FromSlash(f))); err != nil {
+			t.Errorf("after concurrent stagings: %v", err)
+		}
+	}
+	left, _ := filepath.Glob(filepath.Join(filepath.Dir(dest), ".targets-*"))
+	if len(left) != 0 {
+		t.Errorf("staging directories left behind: %v", left)
 	}
 }
