@@ -280,11 +280,12 @@ func TestActTargetPart(t *testing.T) {
 			t.Fatal(err)
 		}
 		// In the workspace, so its offline registry configuration applies.
-		cmd := exec.Command("cargo", "metadata", "--format-version=1", "-q")
+		cmd := exec.Command("cargo", "metadata", "--offline", "--format-version=1", "-q")
 		cmd.Dir = ws
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			t.Fatalf("update Cargo.lock: %v\n%s", err, out)
+			cfg, cerr := os.ReadFile(filepath.Join(ws, ".cargo", "config.toml"))
+			t.Fatalf("update Cargo.lock: %v\n%s\n.cargo/config.toml (%v):\n%s", err, out, cerr, cfg)
 		}
 	})
 	matched, primary := strings.Split(changed.outputs["cache-matched-key"], "-"), strings.Split(changed.outputs["cache-primary-key"], "-")
