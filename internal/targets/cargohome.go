@@ -22,14 +22,11 @@ import (
 // reported; a missing home is an empty selection.
 func SelectCargoHome(home string, locks []*Lock) (*Selection, error) {
 	s := &Selection{Dir: home}
-	fi, err := os.Lstat(home)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	if ok, err := startDir(home, "cargo home"); !ok {
+		if err != nil {
+			return nil, err
+		}
 		return s, nil
-	case err != nil:
-		return nil, fmt.Errorf("could not read cargo home %q: %w", home, err)
-	case fi.Mode()&fs.ModeSymlink != 0:
-		return nil, fmt.Errorf("cargo home %q %w: not carried", home, ErrSymlink)
 	}
 	names, crates, repos := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, l := range locks {

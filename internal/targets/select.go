@@ -78,22 +78,35 @@ type unit struct {
 	modTime time.Time
 }
 
+// startDir inspects the directory a selection starts from (what names it
+// in errors): false and no error for a missing one, [ErrSymlink] for a
+// link, which is never followed.
+func startDir(dir, what string) (bool, error) {
+	fi, err := os.Lstat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("could not read %s %q: %w", what, dir, err)
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return false, fmt.Errorf("%s %q %w: not carried", what, dir, ErrSymlink)
+	case !fi.IsDir():
+		return false, fmt.Errorf("%s %q is not a directory", what, dir)
+	}
+	return true, nil
+}
+
 // Select finds every profile directory of the target directory dir and
 // chooses in each the units to carry (see the package documentation). A
 // missing dir is an empty selection; a dir that is a symbolic link is
 // refused with [ErrSymlink].
 func Select(dir string, opts Options) (*Selection, error) {
 	s := &Selection{Dir: dir}
-	fi, err := os.Lstat(dir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	if ok, err := startDir(dir, "target directory"); !ok {
+		if err != nil {
+			return nil, err
+		}
 		return s, nil
-	case err != nil:
-		return nil, fmt.Errorf("could not read target directory %q: %w", dir, err)
-	case fi.Mode()&fs.ModeSymlink != 0:
-		return nil, fmt.Errorf("target directory %q %w: not carried", dir, ErrSymlink)
-	case !fi.IsDir():
-		return nil, fmt.Errorf("target directory %q is not a directory", dir)
 	}
 	profiles, err := s.findProfiles()
 	if err != nil {
