@@ -104,6 +104,12 @@ func (e entry) reuse() (Result, string) {
 // refused) is removed first; its marker goes before anything else so the
 // entry is never complete while it changes.
 func (e entry) commit(staging string) error {
+	// Another install of the same release (a parallel job on this runner)
+	// finished first: its verified entry serves, and is not pulled away
+	// from under it.
+	if _, reason := e.reuse(); reason == "" {
+		return nil
+	}
 	if err := os.Remove(e.marker); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove %q: %w", e.marker, err)
 	}
@@ -111,6 +117,9 @@ func (e entry) commit(staging string) error {
 		return fmt.Errorf("remove stale tool-cache entry %q: %w", e.dir, err)
 	}
 	if err := os.Rename(staging, e.dir); err != nil {
+		if errors.Is(err, fs.ErrExist) && e.awaitOther() {
+			return nil
+		}
 		return fmt.Errorf("move sccache into the tool cache at %q: %w", e.dir, err)
 	}
 	f, err := os.CreateTemp(e.versionDir, "."+e.target+".complete-*")
@@ -154,4 +163,17 @@ func hashFile(path string) (string, int64, error) {
 		return "", 0, err
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// awaitOther waits briefly for another install that moved its entry into
+// place a moment before this one to mark it complete, and reports whether
+// that entry serves.
+func (e entry) awaitOther() bool {
+	for range 250 {
+		if _, reason := e.reuse(); reason == "" {
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
 }
