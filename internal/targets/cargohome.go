@@ -95,7 +95,9 @@ func (s *Selection) subdirs(rel string) []string {
 	return out
 }
 
-// walk adds the regular files below rel that keep accepts.
+// walk adds the regular files below rel (slash-separated, relative to the
+// selection's directory) that keep accepts (every one when keep is nil),
+// if rel exists; symbolic links are skipped and reported.
 func (s *Selection) walk(rel string, keep func(rel string) bool) error {
 	root := filepath.Join(s.Dir, filepath.FromSlash(rel))
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -113,28 +115,34 @@ func (s *Selection) walk(rel string, keep func(rel string) bool) error {
 			return err
 		}
 		r = filepath.ToSlash(r)
-		if !keep(r) {
+		if keep != nil && !keep(r) {
 			return nil
 		}
-		if !d.Type().IsRegular() {
-			if d.Type()&fs.ModeSymlink != 0 {
-				s.Skipped = append(s.Skipped, r+": symbolic link, not carried")
-			}
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		s.Files = append(s.Files, r)
-		s.Bytes += info.Size()
-		if info.ModTime().After(s.Newest) {
-			s.Newest = info.ModTime()
-		}
-		return nil
+		return s.addFile(r, d)
 	})
 	if err != nil {
 		return fmt.Errorf("could not read %q: %w", root, err)
+	}
+	return nil
+}
+
+// addFile adds one regular file (rel to the selection's directory,
+// slash-separated); anything else is reported and skipped.
+func (s *Selection) addFile(rel string, d fs.DirEntry) error {
+	if !d.Type().IsRegular() {
+		if d.Type()&fs.ModeSymlink != 0 {
+			s.Skipped = append(s.Skipped, rel+": symbolic link, not carried")
+		}
+		return nil
+	}
+	info, err := d.Info()
+	if err != nil {
+		return fmt.Errorf("could not read %q: %w", rel, err)
+	}
+	s.Files = append(s.Files, rel)
+	s.Bytes += info.Size()
+	if info.ModTime().After(s.Newest) {
+		s.Newest = info.ModTime()
 	}
 	return nil
 }

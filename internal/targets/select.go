@@ -62,7 +62,7 @@ type Selection struct {
 	// Skipped says what was left out and why: symbolic links, unreadable
 	// fingerprints.
 	Skipped []string
-	// Newest is the latest modification time of Files ([SelectCargoHome]).
+	// Newest is the latest modification time of Files.
 	Newest time.Time
 }
 
@@ -199,10 +199,10 @@ func (s *Selection) selectProfile(profile string, units []*unit, keep map[*unit]
 		}
 		kept[u.hash] = true
 		s.Units = append(s.Units, Unit{ID: profile + "/" + u.name, Lib: u.lib, ModTime: u.modTime})
-		if err := s.addTree(profile, ".fingerprint/"+u.name); err != nil {
+		if err := s.walk(path.Join(profile, ".fingerprint", u.name), nil); err != nil {
 			return err
 		}
-		if err := s.addTree(profile, "build/"+u.name); err != nil {
+		if err := s.walk(path.Join(profile, "build", u.name), nil); err != nil {
 			return err
 		}
 	}
@@ -215,7 +215,7 @@ func (s *Selection) selectProfile(profile string, units []*unit, keep map[*unit]
 	}
 	for _, e := range ents {
 		if h := fileHash(e.Name()); h != "" && kept[h] {
-			if err := s.addFile(profile, "deps/"+e.Name(), e); err != nil {
+			if err := s.addFile(path.Join(profile, "deps", e.Name()), e); err != nil {
 				return err
 			}
 		}
@@ -367,48 +367,4 @@ func fileHash(name string) string {
 		return ""
 	}
 	return h
-}
-
-// addTree adds the regular files below profile/rel, if it exists; symbolic
-// links are skipped and reported.
-func (s *Selection) addTree(profile, rel string) error {
-	root := filepath.Join(s.Dir, filepath.FromSlash(profile), filepath.FromSlash(rel))
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if p == root && errors.Is(err, fs.ErrNotExist) {
-				return filepath.SkipAll
-			}
-			return err
-		}
-		if d.IsDir() {
-			return nil
-		}
-		r, err := filepath.Rel(filepath.Join(s.Dir, filepath.FromSlash(profile)), p)
-		if err != nil {
-			return err
-		}
-		return s.addFile(profile, filepath.ToSlash(r), d)
-	})
-	if err != nil {
-		return fmt.Errorf("could not read %q: %w", root, err)
-	}
-	return nil
-}
-
-// addFile adds one regular file; anything else is reported and skipped.
-func (s *Selection) addFile(profile, rel string, d fs.DirEntry) error {
-	full := path.Join(profile, rel)
-	if !d.Type().IsRegular() {
-		if d.Type()&fs.ModeSymlink != 0 {
-			s.Skipped = append(s.Skipped, full+": symbolic link, not carried")
-		}
-		return nil
-	}
-	info, err := d.Info()
-	if err != nil {
-		return fmt.Errorf("could not read %q: %w", full, err)
-	}
-	s.Files = append(s.Files, full)
-	s.Bytes += info.Size()
-	return nil
 }
